@@ -1,0 +1,81 @@
+"""Results of a ``qml-bench`` command: a table to print and a JSON record to keep."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+_VERSIONED = ("torch", "numpy", "qiskit", "qiskit-aer", "stim", "pymatching", "pennylane",
+              "pennylane-lightning", "qulacs", "torchquantum", "qml-toolkit")
+
+
+@dataclass
+class Report:
+    """A titled table (``columns`` and ``rows`` of dicts keyed by column) plus its config."""
+
+    title: str
+    columns: list[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    wall_s: float = 0.0
+
+    def add(self, **row: Any) -> None:
+        unknown = set(row) - set(self.columns)
+        if unknown:
+            raise KeyError(f"row has columns {sorted(unknown)} not in the table {self.columns}")
+        self.rows.append(row)
+
+    def format_table(self) -> str:
+        cells = [[_fmt(row.get(c, "")) for c in self.columns] for row in self.rows]
+        widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(self.columns)]
+        line = "  ".join(c.ljust(w) for c, w in zip(self.columns, widths))
+        out = [self.title, line, "  ".join("-" * w for w in widths)]
+        out += ["  ".join(v.rjust(w) for v, w in zip(r, widths)) for r in cells]
+        out += self.notes
+        return "\n".join(out)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if value == 0 or 1e-3 <= abs(value) < 1e5:
+            return f"{value:.4g}"
+        return f"{value:.3e}"
+    return str(value)
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the installed packages that matter to results."""
+    found = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_json(report: Report, path: str | os.PathLike, seed: int) -> None:
+    record = {"title": report.title, "config": report.config, "versions": versions(),
+              "seed": seed, "wall_s": report.wall_s, "rows": report.rows}
+    atomic_write_text(path, json.dumps(record, indent=2, default=str) + "\n")

@@ -1,0 +1,34 @@
+"""qml: parameterized quantum circuits on PyTorch.
+
+``import qml`` is cheap: torch and the simulator load on first use of an attribute.
+
+Example:
+    >>> import qml
+    >>> c = qml.Circuit(2).h(0).cx(0, 1)
+    >>> qml.simulate(c).abs().pow(2).round(decimals=3)
+    tensor([[0.5000, 0.0000, 0.0000, 0.5000]])
+"""
+
+from importlib import import_module
+
+# public name -> module that defines it
+_EXPORTS = {
+    "Circuit": "qml.circuit", "Op": "qml.circuit", "Param": "qml.circuit", "Input": "qml.circuit",
+    "GATES": "qml.gates", "Gate": "qml.gates",
+    "simulate": "qml.sim", "expval_z": "qml.sim", "probabilities": "qml.sim",
+    "sample": "qml.sim", "expval": "qml.sim", "PauliSum": "qml.sim",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qml' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
