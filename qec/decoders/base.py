@@ -2,9 +2,23 @@
 
 A decoder is built from a stim detector error model and decodes a batch of shots:
 ``decode_batch(dets)`` takes detection events of shape ``(shots, num_detectors)``
-(bool or uint8, or bit-packed uint8 via ``decode_batch_packed``) and returns the
-predicted observable flips, a bool array of shape ``(shots, num_observables)``.
-Every decoder is also usable as a ``sinter.Decoder`` through :class:`SinterAdapter`.
+(bool or uint8) and returns the predicted observable flips, a bool array of shape
+``(shots, num_observables)``.  Every decoder is also usable as a ``sinter.Decoder``
+through :class:`SinterAdapter` (``MyDecoder.sinter(**kwargs)``), which builds the decoder
+for each task's detector error model and converts sinter's bit-packed arrays.
+
+>>> import stim, sinter
+>>> from qec.decoders.mwpm import MWPMDecoder
+>>> circuit = stim.Circuit.generated("surface_code:rotated_memory_z", distance=3, rounds=3,
+...                                  after_clifford_depolarization=0.01)
+>>> dets, obs = circuit.compile_detector_sampler(seed=1).sample(1000, separate_observables=True)
+>>> decoder = MWPMDecoder.from_circuit(circuit)
+>>> decoder.decode_batch(dets).shape
+(1000, 1)
+>>> stats = sinter.collect(num_workers=1, tasks=[sinter.Task(circuit=circuit)], decoders=["ours"],
+...                        custom_decoders={"ours": MWPMDecoder.sinter()}, max_shots=1000)
+>>> stats[0].shots
+1000
 """
 
 from __future__ import annotations
@@ -12,6 +26,7 @@ from __future__ import annotations
 import abc
 
 import numpy as np
+import sinter
 import stim
 
 
@@ -49,6 +64,39 @@ class Decoder(abc.ABC):
                              f"got {dets.shape}")
         return dets.astype(np.uint8, copy=False)
 
+    @classmethod
+    def sinter(cls, **kwargs) -> "SinterAdapter":
+        """A ``sinter.Decoder`` that builds ``cls(dem, **kwargs)`` for each task."""
+        return SinterAdapter(cls, **kwargs)
+
     @abc.abstractmethod
     def _decode(self, dets: np.ndarray) -> np.ndarray:
         """Decode validated uint8 detection events (shots, num_detectors)."""
+
+
+class SinterAdapter(sinter.Decoder):
+    """Any of our decoders as a ``sinter.Decoder``, for ``sinter.collect(custom_decoders=...)``.
+
+    ``factory(dem, **kwargs)`` builds the decoder (a Decoder subclass or any callable that
+    returns one); it and ``kwargs`` must be picklable, since sinter's workers are processes.
+    """
+
+    def __init__(self, factory, **kwargs):
+        self.factory = factory
+        self.kwargs = kwargs
+
+    def compile_decoder_for_dem(self, *, dem: stim.DetectorErrorModel) -> "CompiledSinterDecoder":
+        return CompiledSinterDecoder(self.factory(dem, **self.kwargs))
+
+
+class CompiledSinterDecoder(sinter.CompiledDecoder):
+    """Unpacks sinter's bit-packed detection events, decodes, packs the observable flips."""
+
+    def __init__(self, decoder: Decoder):
+        self.decoder = decoder
+
+    def decode_shots_bit_packed(self, *, bit_packed_detection_event_data: np.ndarray) -> np.ndarray:
+        dets = np.unpackbits(bit_packed_detection_event_data, axis=1, count=self.decoder.num_detectors,
+                             bitorder="little")
+        flips = self.decoder.decode_batch(dets)
+        return np.packbits(flips, axis=1, bitorder="little")
