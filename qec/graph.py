@@ -12,10 +12,10 @@ independent flips).  The boundary is node ``num_detectors``.
 ...     error(0.1) D1 ^ D0 D1 L0
 ... ''')
 >>> g = DecodingGraph.from_dem(dem)
->>> g.u.tolist(), g.v.tolist(), [round(x, 3) for x in g.p], g.obs.tolist()
-([0, 0, 1], [2, 1, 2], [0.1, 0.26, 0.1], [0, 1, 0])
->>> g.edge_ids([0, 2], [1, 0]).tolist()
-[1, 0]
+>>> g.u.tolist(), g.v.tolist(), g.p.round(3).tolist(), g.obs.tolist()
+([0, 0, 1], [1, 2, 2], [0.26, 0.1, 0.1], [1, 0, 0])
+>>> g.edge_ids([0, 2], [1, 0]).tolist()  # edges D0-D1 and D0-boundary
+[0, 1]
 """
 
 from __future__ import annotations
