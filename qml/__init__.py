@@ -16,7 +16,8 @@ _EXPORTS = {
     "Circuit": "qml.circuit", "Op": "qml.circuit", "Param": "qml.circuit", "Input": "qml.circuit",
     "GATES": "qml.gates", "Gate": "qml.gates",
     "simulate": "qml.sim", "expval_z": "qml.sim", "probabilities": "qml.sim",
-    "sample": "qml.sim", "expval": "qml.sim", "PauliSum": "qml.sim",
+    "sample": "qml.sim", "counts": "qml.sim", "expval": "qml.sim", "PauliSum": "qml.sim",
+    "expectation": "qml.sim",
 }
 
 __all__ = sorted(_EXPORTS)

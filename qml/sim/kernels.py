@@ -1,0 +1,164 @@
+"""Kernels: how one compiled step acts on a batched statevector.
+
+A state has shape ``(batch, 2**n)``; wire 0 is the most significant bit. A step's
+operand is shared (no batch axis) or per sample (leading batch axis). Each kernel
+offers ``apply`` (the step, or with ``inverse=True`` its inverse) and ``grad`` (the
+gradient of a real loss with respect to the operand, given the gradient ``lam`` after
+the step and the state ``psi`` before it: the adjoint method's one contraction).
+The kernels act on the last axis of any ``(batch, 2**n)`` tensor, so a density
+matrix's rows or columns go through the same code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+
+def _split(n: int, wires: tuple[int, ...]) -> tuple[int, int, int] | None:
+    """(left, middle, right) sizes when ``wires`` are contiguous and ascending, else None."""
+    lo = wires[0]
+    if wires != tuple(range(lo, lo + len(wires))):
+        return None
+    return 2 ** lo, 2 ** len(wires), 2 ** (n - lo - len(wires))
+
+
+class Dense:
+    """A k-wire matrix: the state is viewed so that the gate's wires form one axis."""
+
+    def __init__(self, n: int, wires: tuple[int, ...]):
+        self.n, self.wires = n, wires
+        self.dim = 2 ** len(wires)
+        self.split = _split(n, wires)
+        if self.split is None:  # move the gate's wires last, in gate order
+            others = [a for a in range(n) if a not in wires]
+            self.perm = [0] + [1 + a for a in others] + [1 + w for w in wires]
+            self.unperm = [self.perm.index(a) for a in range(n + 1)]
+
+    def _to_rows(self, state: torch.Tensor) -> torch.Tensor:
+        """(batch, rest, dim): the gate's wires as the last axis."""
+        b = state.shape[0]
+        return state.view(b, *[2] * self.n).permute(self.perm).reshape(b, -1, self.dim)
+
+    def _from_rows(self, rows: torch.Tensor) -> torch.Tensor:
+        b = rows.shape[0]
+        shape = [b] + [2] * self.n
+        permuted = [shape[p] for p in self.perm]
+        return rows.reshape(permuted).permute(self.unperm).reshape(b, -1)
+
+    def apply(self, state: torch.Tensor, m: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+        if inverse:
+            m = m.conj().transpose(-1, -2)
+        b = state.shape[0]
+        if self.split is not None:
+            left, mid, right = self.split
+            if right == 1:  # (b, left, mid) @ m^T
+                out = state.view(b, left, mid) @ m.transpose(-1, -2)
+            else:           # m @ (b, left, mid, right)
+                mm = m if m.dim() == 2 else m.unsqueeze(1)
+                out = mm @ state.view(b, left, mid, right)
+            return out.reshape(b, -1)
+        return self._from_rows(self._to_rows(state) @ m.transpose(-1, -2))
+
+    def grad(self, lam: torch.Tensor, psi: torch.Tensor, shared: bool) -> torch.Tensor:
+        """dL/dm[o, i] = sum over the other wires of lam[.., o, ..] * conj(psi[.., i, ..])."""
+        b = lam.shape[0]
+        if self.split is not None:
+            left, mid, right = self.split
+            lam_r = lam.view(b, left, mid, right).transpose(1, 2).reshape(b, mid, -1)
+            psi_r = psi.view(b, left, mid, right).transpose(1, 2).reshape(b, mid, -1)
+            g = lam_r @ psi_r.conj().transpose(1, 2)
+        else:
+            g = self._to_rows(lam).transpose(1, 2) @ self._to_rows(psi).conj()
+        return g.sum(0) if shared else g
+
+
+class Diagonal:
+    """A diagonal gate: an elementwise product with its broadcast diagonal."""
+
+    def __init__(self, n: int, wires: tuple[int, ...]):
+        self.n, self.wires = n, wires
+        self.order = sorted(range(len(wires)), key=lambda i: wires[i])  # gate axes by wire
+        self.shape = [1] * n
+        for w in wires:
+            self.shape[w] = 2
+
+    def _broadcast(self, d: torch.Tensor) -> torch.Tensor:
+        lead = d.shape[:-1]
+        k = len(self.wires)
+        d = d.reshape(*lead, *[2] * k).permute(*range(len(lead)), *[len(lead) + i for i in self.order])
+        return d.reshape(*(lead or (1,)), *self.shape)
+
+    def apply(self, state: torch.Tensor, d: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+        if inverse:
+            d = d.conj()
+        b = state.shape[0]
+        return (state.view(b, *[2] * self.n) * self._broadcast(d)).reshape(b, -1)
+
+    def grad(self, lam: torch.Tensor, psi: torch.Tensor, shared: bool) -> torch.Tensor:
+        b = lam.shape[0]
+        prod = (lam * psi.conj()).view(b, *[2] * self.n)
+        keep = [1 + w for w in self.wires]
+        other = [a for a in range(1, self.n + 1) if a not in keep]
+        g = prod.sum(other) if other else prod
+        g = g.permute(0, *[1 + sorted(self.wires).index(w) for w in self.wires]).reshape(b, -1)
+        return g.sum(0) if shared else g
+
+
+class Permutation:
+    """A fixed basis permutation (X, CNOT, SWAP, Toffoli, ... fused): out[i] = in[index[i]]."""
+
+    def __init__(self, n: int, index: torch.Tensor):
+        self.n = n
+        self.index = index
+        self.inverse_index = torch.argsort(index)
+        self._on: dict = {}
+
+    def _indices(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+        if device not in self._on:
+            self._on[device] = (self.index.to(device), self.inverse_index.to(device))
+        return self._on[device]
+
+    def apply(self, state: torch.Tensor, _m=None, inverse: bool = False) -> torch.Tensor:
+        index, inverse_index = self._indices(state.device)
+        return state.index_select(1, inverse_index if inverse else index)
+
+
+def permutation_index(n: int, gates: list[tuple[int, tuple[int, ...]]]) -> torch.Tensor:
+    """Index of the product of permutation gates, each (kind, wires), applied in order.
+
+    ``kind`` 0 is a multi-controlled X (controls, then target), 1 a SWAP, 2 a controlled
+    SWAP (control, a, b). All three are involutions, so out[i] = in[g_1(g_2(...g_m(i)))].
+    """
+    idx = torch.arange(2 ** n, dtype=torch.int64)
+
+    def bit(w):
+        return n - 1 - w
+
+    for kind, wires in reversed(gates):
+        if kind == 0:
+            *controls, target = wires
+            on = torch.ones_like(idx, dtype=torch.bool)
+            for c in controls:
+                on &= (idx >> bit(c)) & 1 == 1
+            idx = torch.where(on, idx ^ (1 << bit(target)), idx)
+        else:
+            *controls, a, b = wires
+            on = torch.ones_like(idx, dtype=torch.bool)
+            for c in controls:
+                on &= (idx >> bit(c)) & 1 == 1
+            differ = ((idx >> bit(a)) ^ (idx >> bit(b))) & 1 == 1
+            flip = (1 << bit(a)) | (1 << bit(b))
+            idx = torch.where(on & differ, idx ^ flip, idx)
+    return idx
+
+
+def max_qubits_for(batch: int, itemsize: int, device: torch.device) -> int:
+    """The largest n whose state of ``batch`` samples fits in a third of the free memory."""
+    if device.type == "cuda":
+        free = torch.cuda.mem_get_info(device)[0]
+    else:
+        import os
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return int(math.log2(max(free / 3 / (batch * itemsize), 1)))
