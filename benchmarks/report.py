@@ -63,12 +63,17 @@ def versions() -> dict[str, str]:
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
+    atomic_write_bytes(path, text.encode())
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -79,3 +84,15 @@ def write_json(report: Report, path: str | os.PathLike, seed: int) -> None:
     record = {"title": report.title, "config": report.config, "versions": versions(),
               "seed": seed, "wall_s": report.wall_s, "rows": report.rows}
     atomic_write_text(path, json.dumps(record, indent=2, default=str) + "\n")
+
+
+def write_csv(report: Report, path: str | os.PathLike) -> None:
+    """Write the table's rows as CSV (one column per table column), atomically."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=report.columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(report.rows)
+    atomic_write_text(path, buf.getvalue())

@@ -14,9 +14,19 @@ Noise models (``noise=``):
 - ``"circuit"``: depolarizing ``p`` after every gate, reset and measurement flips ``p``,
   and data depolarizing ``p`` at the start of every round (stim's standard circuit noise).
 
+Bases: ``"z"`` and ``"x"`` are memory experiments of logical Z or X.  ``"zx"`` (code
+capacity only) protects both at once: the code is entangled with a noiseless reference
+qubit R by perfect measurements of all stabilizers and of ``Z_L Z_R`` and ``X_L X_R``, the
+data qubits get the noise, and everything is measured again.  Its two observables are the
+logical Z and X flips of the same shot, so a decoder corrects X and Z errors together (MWPM:
+separately, the two halves of the decoding graph being disconnected), as in code-capacity
+threshold studies.
+
 >>> c = surface_code(3, 0.001)
 >>> c.num_detectors, c.num_observables
 (24, 1)
+>>> surface_code(3, 0.05, noise="code-capacity", basis="zx").num_observables
+2
 >>> hot = hot_qubits(5, 0.001, fraction=0.1, factor=20.0, seed=1)
 >>> hot.num_detectors == surface_code(5, 0.001).num_detectors
 True
@@ -30,7 +40,7 @@ import numpy as np
 import stim
 
 NOISE_MODELS = ("code-capacity", "code-capacity-bitflip", "phenomenological", "circuit")
-BASES = ("z", "x")
+BASES = ("z", "x", "zx")
 
 # Marker rates that tell the noise kinds apart in stim's generated circuit.
 _MARKERS = {0.0101: "gate", 0.0102: "reset", 0.0103: "measure", 0.0104: "data"}
@@ -109,7 +119,11 @@ def noisy_surface_code(distance: int, p: float, noise: str = "circuit", basis: s
         raise ValueError(f"unknown noise model {noise!r}; choose one of {', '.join(NOISE_MODELS)}")
     basis = str(basis).lower()
     if basis not in BASES:
-        raise ValueError(f"unknown basis {basis!r}; choose 'z' or 'x'")
+        raise ValueError(f"unknown basis {basis!r}; choose one of {', '.join(BASES)}")
+    if basis == "zx":
+        if not noise.startswith("code-capacity") or kind_scale or pair_p or rounds not in (None, 1):
+            raise ValueError("basis 'zx' is for code-capacity noise only (one round, no kind_scale or pair_p)")
+        return _code_capacity_zx(distance, p, noise, qubit_scale or {})
     if rounds is None:
         rounds = 1 if noise.startswith("code-capacity") else distance
     if not isinstance(rounds, (int, np.integer)) or rounds < 1:
@@ -144,6 +158,51 @@ def noisy_surface_code(distance: int, p: float, noise: str = "circuit", basis: s
             for a, b in pairs:
                 out.append("DEPOLARIZE2", [a, b], pair_p)
     return out
+
+
+def _code_capacity_zx(distance: int, p: float, noise: str, qubit_scale: dict[int, float]) -> stim.Circuit:
+    """Code capacity with both logical observables (see the module docstring, basis 'zx')."""
+    layout = stim.Circuit.generated("surface_code:rotated_memory_z", distance=distance, rounds=1)
+    coords = {q: tuple(c) for q, c in layout.get_final_qubit_coordinates().items()}
+    data = {c: q for q, c in coords.items() if c[0] % 2 == 1 and c[1] % 2 == 1}
+    first_h = next(inst for inst in layout.flattened() if inst.name == "H")  # on the X-type measure qubits
+    x_type = {t.value for t in first_h.targets_copy()}
+    stabilizers = []
+    for q, (x, y) in sorted(coords.items()):
+        if (x, y) in data:
+            continue
+        support = [data[(x + dx, y + dy)] for dx in (-1, 1) for dy in (-1, 1) if (x + dx, y + dy) in data]
+        stabilizers.append(("X" if q in x_type else "Z", support))
+    ref = max(coords) + 1
+    logical = {"Z": [q for (x, y), q in data.items() if y == 1], "X": [q for (x, y), q in data.items() if x == 1]}
+
+    def measure_all(out: stim.Circuit) -> None:
+        for pauli, support in stabilizers:
+            out.append("MPP", _pauli_product(pauli, support))
+        for pauli in "ZX":
+            out.append("MPP", _pauli_product(pauli, logical[pauli] + [ref]))
+
+    out = stim.Circuit()
+    for q, c in sorted(coords.items()):
+        out.append("QUBIT_COORDS", [q], c)
+    measure_all(out)
+    scale = defaultdict(lambda: 1.0, qubit_scale)
+    _append_scaled(out, "X_ERROR" if noise == "code-capacity-bitflip" else "DEPOLARIZE1",
+                   [stim.GateTarget(q) for q in sorted(data.values())], p, scale)
+    measure_all(out)
+    n = len(stabilizers) + 2
+    for i in range(len(stabilizers)):
+        out.append("DETECTOR", [stim.target_rec(i - 2 * n), stim.target_rec(i - n)])
+    for k in range(2):
+        out.append("OBSERVABLE_INCLUDE", [stim.target_rec(k - n - 2), stim.target_rec(k - 2)], k)
+    return out
+
+
+def _pauli_product(pauli: str, qubits: list[int]) -> list:
+    targets = []
+    for q in qubits:
+        targets += [stim.target_x(q) if pauli == "X" else stim.target_z(q), stim.target_combiner()]
+    return targets[:-1]
 
 
 def _append_scaled(out: stim.Circuit, name: str, targets: list, rate: float, scale) -> None:
