@@ -1,0 +1,214 @@
+"""The transformer decoder: layout, positions, masking, training, checkpoints, transfer, contract."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import stim
+import torch
+
+from qec import codes
+from qec.decoders import get_decoder_class
+from qec.decoders.transformer import TransformerDecoder
+from qec.learned.circuits import code_capacity_xz
+from qec.learned.layout import CodeLayout
+from qec.learned.model import DetectorTransformer, fired_detectors, position_axes
+from qec.learned.sampling import FrameSampler
+from qec.learned.train import TrainConfig, load_checkpoint, save_checkpoint, train
+
+TINY = dict(batch_size=64, d_model=16, heads=2, layers=1, progress=False, checkpoint_every=2)
+CC = {"distance": 3, "rounds": 1, "basis": "z", "noise": "code-capacity-xz"}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    torch.set_num_threads(1)
+
+
+@pytest.mark.parametrize("circuit, dets, data, obs", [
+    (code_capacity_xz(3, 0.05), 8, 9, 2), (code_capacity_xz(5, 0.05), 24, 25, 2),
+    (codes.surface_code(3, 0.01, "phenomenological"), 24, 9, 1), (codes.surface_code(5, 0.003), 120, 25, 1)])
+def test_layout_and_frame_labels(circuit, dets, data, obs):
+    layout = CodeLayout.from_circuit(circuit)
+    assert (layout.num_detectors, layout.num_data, layout.num_observables) == (dets, data, obs)
+    batch = FrameSampler(circuit, layout).sample(512, seed=3)
+    assert batch.dets.shape == (512, dets) and batch.errors.shape == (512, 2 * data)
+    # the labelled errors explain the observable flips exactly (they are the true frame)
+    assert np.array_equal(batch.errors.astype(int) @ layout.err_obs % 2, batch.obs)
+    # and the sampler is seeded
+    assert np.array_equal(FrameSampler(circuit, layout).sample(512, seed=3).dets, batch.dets)
+
+
+def test_code_capacity_labels_explain_the_whole_syndrome():
+    circuit = code_capacity_xz(5, 0.08)
+    layout = CodeLayout.from_circuit(circuit)
+    batch = FrameSampler(circuit, layout).sample(256, seed=0)
+    assert np.array_equal(batch.errors.astype(int) @ layout.err_dets % 2, batch.dets)
+    assert set(layout.det_types.tolist()) == {1, 2}  # Z-type and X-type stabilizers
+
+
+@pytest.mark.parametrize("distance", [3, 5, 7])
+def test_positions_are_relative_to_boundaries(distance):
+    layout = CodeLayout.from_circuit(codes.surface_code(distance, 0.01, "phenomenological"))
+    axes = position_axes(layout)
+    assert axes.shape == (layout.num_detectors + layout.num_data, 6) and np.isfinite(axes).all()
+    # distances to opposite boundaries add up to the code width (in data-qubit spacings)
+    data = axes[layout.num_detectors:]
+    assert np.allclose(data[:, 0] + data[:, 1], distance - 1)
+    assert np.allclose(data[:, 5], 0)  # data-qubit queries sit at the last round
+    # every detector has a distinct (position, round)
+    assert len(np.unique(axes[:layout.num_detectors], axis=0)) == layout.num_detectors
+
+
+def test_corner_positions_agree_across_distances():
+    small, large = (position_axes(CodeLayout.from_circuit(code_capacity_xz(d, 0.05))) for d in (3, 5))
+    corner = lambda a: a[np.lexsort(a[:, [3, 2, 1, 0]].T)][0]  # noqa: E731  nearest to x-min, y-min
+    assert np.allclose(corner(small)[[0, 2, 4, 5]], corner(large)[[0, 2, 4, 5]])
+
+
+def test_fired_detectors_and_padding_mask():
+    idx, pad = fired_detectors(torch.tensor([[0, 1, 0, 1], [0, 0, 0, 0], [1, 1, 1, 0]]))
+    assert idx.shape == (3, 3)
+    assert pad.tolist() == [[False, False, True], [True, True, True], [False, False, False]]
+    assert idx[0, :2].tolist() == [1, 3] and idx[2].tolist() == [0, 1, 2]
+
+
+def test_padding_does_not_change_a_shot():
+    layout = CodeLayout.from_circuit(codes.surface_code(3, 0.01, "phenomenological"))
+    model = DetectorTransformer(d_model=16, heads=2, layers=2).eval()
+    model.bind(layout)
+    dets = torch.as_tensor(FrameSampler(codes.surface_code(3, 0.03, "phenomenological")).sample(64, 1).dets)
+    counts = dets.sum(1)
+    few = int(torch.argmin(counts))
+    with torch.no_grad():
+        alone = model(dets[few:few + 1])
+        batched = model(dets)
+    assert counts.max() > counts[few]  # the batch really pads this shot
+    assert torch.allclose(alone[0][0], batched[0][few], atol=1e-5)
+    assert torch.allclose(alone[1][0], batched[1][few], atol=1e-5)
+
+
+@pytest.mark.parametrize("distance", [3, 5])
+def test_model_shapes(distance):
+    circuit = codes.surface_code(distance, 0.003)
+    model = DetectorTransformer(d_model=16, heads=2, layers=1)
+    model.bind(CodeLayout.from_circuit(circuit))
+    obs, err = model(torch.zeros(4, circuit.num_detectors, dtype=torch.uint8))
+    assert obs.shape == (4, 1) and err.shape == (4, 2 * distance ** 2)
+
+
+def test_training_learns_and_beats_the_trivial_decoder():
+    circuit = code_capacity_xz(3, 0.08)
+    cfg = TrainConfig(steps=400, batch_size=128, d_model=32, heads=4, layers=2, lr=2e-3, warmup=20,
+                      progress=False, seed=1)
+    state = train([circuit], CC, cfg)
+    decoder = TransformerDecoder.from_circuit(circuit, checkpoint=state.to_checkpoint())
+    dets, obs = circuit.compile_detector_sampler(seed=5).sample(4000, separate_observables=True)
+    ler = (decoder.decode_batch(dets) != obs).any(axis=1).mean()
+    trivial = obs.any(axis=1).mean()  # "never a logical flip"
+    assert ler < 0.6 * trivial, (ler, trivial)
+    assert state.history[-1]["loss"] < state.history[0]["loss"]
+
+
+def test_checkpoint_round_trip_and_exact_resume(tmp_path):
+    circuit = code_capacity_xz(3, 0.05)
+    path = tmp_path / "ckpt.pt"
+    full = train([circuit], CC, TrainConfig(steps=6, **TINY))
+    train([circuit], CC, TrainConfig(steps=3, **TINY), checkpoint=str(path))
+    assert load_checkpoint(path)["step"] == 3
+    resumed = train([circuit], CC, TrainConfig(steps=6, **TINY), checkpoint=str(path), resume=True)
+    assert resumed.step == 6
+    for a, b in zip(full.model.state_dict().values(), resumed.model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6)
+    ckpt = load_checkpoint(path)  # weights_only load of what resume saved
+    assert ckpt["code"] == CC and ckpt["step"] == 6
+    dets = np.random.default_rng(0).random((50, 8)) < 0.2
+    assert np.array_equal(TransformerDecoder.from_circuit(circuit, checkpoint=path).decode_batch(dets),
+                          TransformerDecoder.from_circuit(circuit, checkpoint=ckpt).decode_batch(dets))
+    assert not list(tmp_path.glob(".*.tmp"))  # no temporary left behind
+
+
+def test_transfer_initialises_a_larger_code(tmp_path):
+    path = tmp_path / "d3.pt"
+    small = train([code_capacity_xz(3, 0.05)], CC, TrainConfig(steps=2, **TINY), checkpoint=str(path))
+    big_code = {**CC, "distance": 5}
+    cfg = TrainConfig(steps=0, **{**TINY, "d_model": 64})  # the source's size wins
+    big = train([code_capacity_xz(5, 0.05)], big_code, cfg, init_from=str(path))
+    assert big.model.config == small.model.config and big.step == 0 and big.init_from == str(path)
+    for a, b in zip(small.model.state_dict().values(), big.model.state_dict().values()):
+        assert torch.equal(a, b)
+    assert big.model.layout.num_detectors == 24
+
+
+def test_bad_inputs_name_the_problem(tmp_path):
+    path = tmp_path / "d3.pt"
+    train([code_capacity_xz(3, 0.05)], CC, TrainConfig(steps=2, **TINY), checkpoint=str(path))
+    decoder = TransformerDecoder.from_circuit(code_capacity_xz(3, 0.05), checkpoint=path)
+    with pytest.raises(ValueError, match=r"shape \(shots, 8\)"):
+        decoder.decode_batch(np.zeros((2, 9), dtype=bool))
+    with pytest.raises(ValueError, match="dtype float64"):
+        decoder.decode_batch(np.zeros((2, 8)))
+    with pytest.raises(ValueError, match="trained for another code.*24 detectors"):
+        TransformerDecoder.from_circuit(code_capacity_xz(5, 0.05), checkpoint=path)
+    with pytest.raises(ValueError, match="trained for another code.*distance=5 instead of 3"):
+        train([code_capacity_xz(3, 0.05)], {**CC, "distance": 5}, TrainConfig(steps=3, **TINY),
+              checkpoint=str(path), resume=True)
+    with pytest.raises(ValueError, match="unknown mode"):
+        TransformerDecoder.from_circuit(code_capacity_xz(3, 0.05), checkpoint=path, mode="beam")
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        TransformerDecoder.from_circuit(code_capacity_xz(3, 0.05), checkpoint=tmp_path / "junk.pt")
+    with pytest.raises(ValueError, match="no checkpoint"):
+        train([code_capacity_xz(3, 0.05)], CC, TrainConfig(steps=3, **TINY),
+              checkpoint=str(tmp_path / "none.pt"), resume=True)
+
+
+def test_hybrid_mode_with_true_errors_is_exact(monkeypatch):
+    circuit = code_capacity_xz(5, 0.08)
+    layout = CodeLayout.from_circuit(circuit)
+    state = train([circuit], {**CC, "distance": 5}, TrainConfig(steps=1, **TINY))
+    decoder = TransformerDecoder.from_circuit(circuit, checkpoint=state.to_checkpoint(), mode="hybrid")
+    batch = FrameSampler(circuit, layout).sample(300, seed=2)
+    monkeypatch.setattr(decoder, "predict", lambda d: (None, batch.errors.astype(np.float32)))
+    assert np.array_equal(decoder.decode_batch(batch.dets), batch.obs.astype(bool))
+    # with no predicted errors the hybrid decoder is MWPM itself
+    monkeypatch.setattr(decoder, "predict", lambda d: (None, np.zeros_like(batch.errors, dtype=np.float32)))
+    assert np.array_equal(decoder.decode_batch(batch.dets), decoder.matching.decode_batch(batch.dets).astype(bool))
+
+
+def test_registry_and_sinter_contract(tmp_path):
+    path = tmp_path / "d3.pt"
+    circuit = code_capacity_xz(3, 0.05)
+    train([circuit], CC, TrainConfig(steps=2, **TINY), checkpoint=str(path))
+    cls = get_decoder_class("transformer")
+    assert cls is TransformerDecoder
+    dem = circuit.detector_error_model(decompose_errors=True)
+    dets, _ = circuit.compile_detector_sampler(seed=1).sample(100, separate_observables=True)
+    direct = cls(dem, checkpoint=str(path)).decode_batch(dets)
+    assert direct.dtype == bool and direct.shape == (100, 2)
+    compiled = cls.sinter(checkpoint=str(path)).compile_decoder_for_dem(dem=dem)
+    packed = compiled.decode_shots_bit_packed(bit_packed_detection_event_data=np.packbits(dets, axis=1,
+                                                                                           bitorder="little"))
+    assert np.array_equal(np.unpackbits(packed, axis=1, count=2, bitorder="little").astype(bool), direct)
+
+
+def test_cli_trains_resumes_transfers_and_reports(tmp_path):
+    import argparse
+    from benchmarks import qec_train
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out")
+    parser.add_argument("--seed", type=int, default=0)
+    qec_train.add_arguments(parser)
+    common = ["--out", str(tmp_path), "--d-model", "16", "--heads", "2", "--layers", "1", "--batch-size", "32",
+              "--eval-shots", "300", "--no-progress"]
+    report = qec_train.run(parser.parse_args(common + ["--steps", "2", "--p", "0.05", "0.08"]))
+    assert {r["decoder"] for r in report.rows} == {"transformer", "transformer-hybrid", "mwpm", "mwpm-corr"}
+    assert len(report.rows) == 8 and all(0 <= r["ler_lo"] <= r["ler"] <= r["ler_hi"] for r in report.rows)
+    report = qec_train.run(parser.parse_args(common + ["--steps", "4", "--p", "0.05", "0.08", "--resume"]))
+    assert report.rows[0]["train_steps"] == 4
+    d3 = tmp_path / "transformer_code-capacity-xz_d3.pt"
+    report = qec_train.run(parser.parse_args(common + ["--steps", "1", "--distance", "5", "--init-from", str(d3)]))
+    assert report.config["init_from"] == str(d3)
+    with pytest.raises(ValueError, match="one round"):
+        qec_train.run(parser.parse_args(common + ["--rounds", "3"]))
