@@ -11,10 +11,10 @@ Built from a detector error model and a checkpoint written by
 Shots are decoded in batches sorted by their number of detection events (little padding).
 
 >>> import numpy as np
->>> from qec.learned.circuits import code_capacity_xz
+>>> from qec.codes import surface_code
 >>> from qec.learned.train import TrainConfig, train
->>> c = code_capacity_xz(3, 0.05)
->>> state = train([c], {"distance": 3, "noise": "code-capacity-xz"},
+>>> c = surface_code(3, 0.05, noise="code-capacity", basis="zx")
+>>> state = train([c], {"distance": 3, "noise": "code-capacity", "basis": "zx"},
 ...               TrainConfig(steps=2, batch_size=32, d_model=16, layers=1, progress=False))
 >>> decoder = TransformerDecoder.from_circuit(c, checkpoint=state.to_checkpoint())
 >>> decoder.decode_batch(np.zeros((3, 8), dtype=bool)).shape
@@ -60,9 +60,9 @@ class TransformerDecoder(Decoder):
             raise ValueError(f"the checkpoint was trained for another code ({trained}: {lay.num_detectors} detectors, "
                              f"{lay.num_observables} observables); this detector error model has "
                              f"{dem.num_detectors} detectors and {dem.num_observables} observables")
-        coords = dem.get_detector_coordinates()
-        got = np.array([list(coords.get(k, ()))[:3] for k in range(dem.num_detectors)], dtype=object)
-        if any(len(g) < 3 or not np.allclose(g, c) for g, c in zip(got, lay.det_coords)):
+        coords = dem.get_detector_coordinates()  # detectors without coordinates are checked by count only
+        given = [(list(coords[k])[:3], lay.det_coords[k]) for k in range(dem.num_detectors) if coords.get(k)]
+        if any(len(g) < 3 or not np.allclose(g, c) for g, c in given):
             raise ValueError(f"the checkpoint was trained for another code ({trained}): "
                              "the detector coordinates differ")
 

@@ -2,8 +2,10 @@
 
 A :class:`CodeLayout` is read once from a stim circuit and stored in checkpoints:
 
-- detector coordinates ``(x, y, t)`` (from ``DETECTOR`` annotations) and a stabilizer type
-  per detector (which data-qubit Pauli errors flip the detector at its position);
+- detector coordinates ``(x, y, t)`` (from ``DETECTOR`` annotations; a detector without
+  them, as in a one-round code-capacity circuit, sits at the centroid of the data qubits
+  whose errors flip it, round 0) and a stabilizer type per detector (which data-qubit Pauli
+  errors flip the detectors at its position);
 - the data qubits (those measured in the circuit's final measurement block that noise acts
   on; a noiseless reference qubit is not one) and their coordinates;
 - the effect of an X or Z error on each data qubit just before that final block on the
@@ -88,7 +90,8 @@ class CodeLayout:
         """Read the layout of ``circuit`` (detectors need 3 coordinates: x, y, round)."""
         if not isinstance(circuit, stim.Circuit):
             raise TypeError(f"expected a stim.Circuit, got {type(circuit).__name__}")
-        det_coords = _detector_coords(circuit)
+        if circuit.num_detectors == 0:
+            raise ValueError("circuit has no detectors")
         body, tail = split_final_block(circuit)
         data = np.array(_data_qubits(body, tail), dtype=np.int64)
         qcoords = circuit.get_final_qubit_coordinates()
@@ -97,6 +100,7 @@ class CodeLayout:
             raise ValueError(f"data qubits {missing} have no QUBIT_COORDS")
         data_coords = np.array([qcoords[int(q)][:2] for q in data], dtype=np.float64)
         err_dets, err_obs = _error_effects(body.without_noise(), tail.without_noise(), data, circuit.num_qubits)
+        det_coords = _detector_coords(circuit, err_dets, data_coords)
         det_types = _detector_types(det_coords, err_dets, len(data))
         return cls(det_coords, det_types, data, data_coords, err_dets, err_obs)
 
@@ -126,15 +130,20 @@ class CodeLayout:
         return None
 
 
-def _detector_coords(circuit: stim.Circuit) -> np.ndarray:
+def _detector_coords(circuit: stim.Circuit, err_dets: np.ndarray, data_coords: np.ndarray) -> np.ndarray:
     coords = circuit.get_detector_coordinates()
-    if circuit.num_detectors == 0:
-        raise ValueError("circuit has no detectors")
-    bad = [k for k in range(circuit.num_detectors) if len(coords.get(k, ())) < 3]
-    if bad:
-        raise ValueError(f"detectors need coordinates (x, y, t); detector {bad[0]} has "
-                         f"{list(coords.get(bad[0], ()))}")
-    return np.array([coords[k][:3] for k in range(circuit.num_detectors)], dtype=np.float64)
+    n = len(data_coords)
+    out = np.zeros((circuit.num_detectors, 3))
+    for k in range(circuit.num_detectors):
+        c = list(coords.get(k, ()))
+        if len(c) >= 3:
+            out[k] = c[:3]
+            continue
+        flipped_by = err_dets[:n, k] | err_dets[n:, k]
+        if c or not flipped_by.any():
+            raise ValueError(f"detectors need coordinates (x, y, t); detector {k} has {c}")
+        out[k, :2] = data_coords[flipped_by.astype(bool)].mean(axis=0)
+    return out
 
 
 def _error_effects(body: stim.Circuit, tail: stim.Circuit, data: np.ndarray, num_qubits: int):

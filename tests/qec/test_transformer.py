@@ -10,14 +10,18 @@ import torch
 from qec import codes
 from qec.decoders import get_decoder_class
 from qec.decoders.transformer import TransformerDecoder
-from qec.learned.circuits import code_capacity_xz
 from qec.learned.layout import CodeLayout
 from qec.learned.model import DetectorTransformer, fired_detectors, position_axes
 from qec.learned.sampling import FrameSampler
 from qec.learned.train import TrainConfig, load_checkpoint, save_checkpoint, train
 
 TINY = dict(batch_size=64, d_model=16, heads=2, layers=1, progress=False, checkpoint_every=2)
-CC = {"distance": 3, "rounds": 1, "basis": "z", "noise": "code-capacity-xz"}
+CC = {"distance": 3, "rounds": 1, "basis": "zx", "noise": "code-capacity"}
+
+
+def cc(distance: int, p: float) -> stim.Circuit:
+    """Code capacity with both logical observables (X and Z errors)."""
+    return codes.surface_code(distance, p, "code-capacity", basis="zx")
 
 
 @pytest.fixture(autouse=True)
@@ -26,7 +30,7 @@ def one_thread():
 
 
 @pytest.mark.parametrize("circuit, dets, data, obs", [
-    (code_capacity_xz(3, 0.05), 8, 9, 2), (code_capacity_xz(5, 0.05), 24, 25, 2),
+    (cc(3, 0.05), 8, 9, 2), (cc(5, 0.05), 24, 25, 2),
     (codes.surface_code(3, 0.01, "phenomenological"), 24, 9, 1), (codes.surface_code(5, 0.003), 120, 25, 1)])
 def test_layout_and_frame_labels(circuit, dets, data, obs):
     layout = CodeLayout.from_circuit(circuit)
@@ -40,7 +44,7 @@ def test_layout_and_frame_labels(circuit, dets, data, obs):
 
 
 def test_code_capacity_labels_explain_the_whole_syndrome():
-    circuit = code_capacity_xz(5, 0.08)
+    circuit = cc(5, 0.08)
     layout = CodeLayout.from_circuit(circuit)
     batch = FrameSampler(circuit, layout).sample(256, seed=0)
     assert np.array_equal(batch.errors.astype(int) @ layout.err_dets % 2, batch.dets)
@@ -61,7 +65,7 @@ def test_positions_are_relative_to_boundaries(distance):
 
 
 def test_corner_positions_agree_across_distances():
-    small, large = (position_axes(CodeLayout.from_circuit(code_capacity_xz(d, 0.05))) for d in (3, 5))
+    small, large = (position_axes(CodeLayout.from_circuit(cc(d, 0.05))) for d in (3, 5))
     corner = lambda a: a[np.lexsort(a[:, [3, 2, 1, 0]].T)][0]  # noqa: E731  nearest to x-min, y-min
     assert np.allclose(corner(small)[[0, 2, 4, 5]], corner(large)[[0, 2, 4, 5]])
 
@@ -98,7 +102,7 @@ def test_model_shapes(distance):
 
 
 def test_training_learns_and_beats_the_trivial_decoder():
-    circuit = code_capacity_xz(3, 0.08)
+    circuit = cc(3, 0.08)
     cfg = TrainConfig(steps=400, batch_size=128, d_model=32, heads=4, layers=2, lr=2e-3, warmup=20,
                       progress=False, seed=1)
     state = train([circuit], CC, cfg)
@@ -111,7 +115,7 @@ def test_training_learns_and_beats_the_trivial_decoder():
 
 
 def test_checkpoint_round_trip_and_exact_resume(tmp_path):
-    circuit = code_capacity_xz(3, 0.05)
+    circuit = cc(3, 0.05)
     path = tmp_path / "ckpt.pt"
     full = train([circuit], CC, TrainConfig(steps=6, **TINY))
     train([circuit], CC, TrainConfig(steps=3, **TINY), checkpoint=str(path))
@@ -130,10 +134,10 @@ def test_checkpoint_round_trip_and_exact_resume(tmp_path):
 
 def test_transfer_initialises_a_larger_code(tmp_path):
     path = tmp_path / "d3.pt"
-    small = train([code_capacity_xz(3, 0.05)], CC, TrainConfig(steps=2, **TINY), checkpoint=str(path))
+    small = train([cc(3, 0.05)], CC, TrainConfig(steps=2, **TINY), checkpoint=str(path))
     big_code = {**CC, "distance": 5}
     cfg = TrainConfig(steps=0, **{**TINY, "d_model": 64})  # the source's size wins
-    big = train([code_capacity_xz(5, 0.05)], big_code, cfg, init_from=str(path))
+    big = train([cc(5, 0.05)], big_code, cfg, init_from=str(path))
     assert big.model.config == small.model.config and big.step == 0 and big.init_from == str(path)
     for a, b in zip(small.model.state_dict().values(), big.model.state_dict().values()):
         assert torch.equal(a, b)
@@ -142,29 +146,29 @@ def test_transfer_initialises_a_larger_code(tmp_path):
 
 def test_bad_inputs_name_the_problem(tmp_path):
     path = tmp_path / "d3.pt"
-    train([code_capacity_xz(3, 0.05)], CC, TrainConfig(steps=2, **TINY), checkpoint=str(path))
-    decoder = TransformerDecoder.from_circuit(code_capacity_xz(3, 0.05), checkpoint=path)
+    train([cc(3, 0.05)], CC, TrainConfig(steps=2, **TINY), checkpoint=str(path))
+    decoder = TransformerDecoder.from_circuit(cc(3, 0.05), checkpoint=path)
     with pytest.raises(ValueError, match=r"shape \(shots, 8\)"):
         decoder.decode_batch(np.zeros((2, 9), dtype=bool))
     with pytest.raises(ValueError, match="dtype float64"):
         decoder.decode_batch(np.zeros((2, 8)))
     with pytest.raises(ValueError, match="trained for another code.*24 detectors"):
-        TransformerDecoder.from_circuit(code_capacity_xz(5, 0.05), checkpoint=path)
+        TransformerDecoder.from_circuit(cc(5, 0.05), checkpoint=path)
     with pytest.raises(ValueError, match="trained for another code.*distance=5 instead of 3"):
-        train([code_capacity_xz(3, 0.05)], {**CC, "distance": 5}, TrainConfig(steps=3, **TINY),
+        train([cc(3, 0.05)], {**CC, "distance": 5}, TrainConfig(steps=3, **TINY),
               checkpoint=str(path), resume=True)
     with pytest.raises(ValueError, match="unknown mode"):
-        TransformerDecoder.from_circuit(code_capacity_xz(3, 0.05), checkpoint=path, mode="beam")
+        TransformerDecoder.from_circuit(cc(3, 0.05), checkpoint=path, mode="beam")
     (tmp_path / "junk.pt").write_text("not a checkpoint")
     with pytest.raises(ValueError, match="not a readable checkpoint"):
-        TransformerDecoder.from_circuit(code_capacity_xz(3, 0.05), checkpoint=tmp_path / "junk.pt")
+        TransformerDecoder.from_circuit(cc(3, 0.05), checkpoint=tmp_path / "junk.pt")
     with pytest.raises(ValueError, match="no checkpoint"):
-        train([code_capacity_xz(3, 0.05)], CC, TrainConfig(steps=3, **TINY),
+        train([cc(3, 0.05)], CC, TrainConfig(steps=3, **TINY),
               checkpoint=str(tmp_path / "none.pt"), resume=True)
 
 
 def test_hybrid_mode_with_true_errors_is_exact(monkeypatch):
-    circuit = code_capacity_xz(5, 0.08)
+    circuit = cc(5, 0.08)
     layout = CodeLayout.from_circuit(circuit)
     state = train([circuit], {**CC, "distance": 5}, TrainConfig(steps=1, **TINY))
     decoder = TransformerDecoder.from_circuit(circuit, checkpoint=state.to_checkpoint(), mode="hybrid")
@@ -178,7 +182,7 @@ def test_hybrid_mode_with_true_errors_is_exact(monkeypatch):
 
 def test_registry_and_sinter_contract(tmp_path):
     path = tmp_path / "d3.pt"
-    circuit = code_capacity_xz(3, 0.05)
+    circuit = cc(3, 0.05)
     train([circuit], CC, TrainConfig(steps=2, **TINY), checkpoint=str(path))
     cls = get_decoder_class("transformer")
     assert cls is TransformerDecoder
@@ -204,11 +208,11 @@ def test_cli_trains_resumes_transfers_and_reports(tmp_path):
               "--eval-shots", "300", "--no-progress"]
     report = qec_train.run(parser.parse_args(common + ["--steps", "2", "--p", "0.05", "0.08"]))
     assert {r["decoder"] for r in report.rows} == {"transformer", "transformer-hybrid", "mwpm", "mwpm-corr"}
-    assert len(report.rows) == 8 and all(0 <= r["ler_lo"] <= r["ler"] <= r["ler_hi"] for r in report.rows)
+    assert len(report.rows) == 8 and all(0 <= r["ci_low"] <= r["ler"] <= r["ci_high"] for r in report.rows)
     report = qec_train.run(parser.parse_args(common + ["--steps", "4", "--p", "0.05", "0.08", "--resume"]))
     assert report.rows[0]["train_steps"] == 4
-    d3 = tmp_path / "transformer_code-capacity-xz_d3.pt"
+    d3 = tmp_path / "transformer_code-capacity-zx_d3.pt"
     report = qec_train.run(parser.parse_args(common + ["--steps", "1", "--distance", "5", "--init-from", str(d3)]))
     assert report.config["init_from"] == str(d3)
-    with pytest.raises(ValueError, match="one round"):
+    with pytest.raises(ValueError, match="code-capacity noise only"):
         qec_train.run(parser.parse_args(common + ["--rounds", "3"]))
