@@ -1,0 +1,61 @@
+"""``qml-bench qec ler`` and ``qml-bench qec drift`` end to end, on small settings."""
+
+import argparse
+import csv
+import json
+
+import pytest
+
+from benchmarks import qec
+from benchmarks.report import write_json
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="qml-bench qec")
+    parser.add_argument("--json")  # the common options, as benchmarks.cli adds them
+    parser.add_argument("--out")
+    parser.add_argument("--seed", type=int, default=0)
+    qec.add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_ler_table_csv_json_plot(tmp_path):
+    args = parse(["ler", "--decoders", "mwpm,uf,dgr", "--distances", "3", "--p", "0.003,0.005", "--shots", "5000",
+                  "--calibration-shots", "2000", "--out", str(tmp_path)])
+    report = qec.run(args)
+    assert [(r["decoder"], r["p"]) for r in report.rows] == [
+        (d, p) for p in (0.003, 0.005) for d in ("mwpm", "uf", "dgr")]
+    for r in report.rows:
+        assert r["shots"] == 5000 and r["ci_low"] <= r["ler"] <= r["ci_high"] and r["shots_per_s"] > 0
+    with open(tmp_path / "qec_ler.csv") as f:
+        assert len(list(csv.DictReader(f))) == 6
+    assert (tmp_path / "qec_ler.png").stat().st_size > 1000
+    write_json(report, tmp_path / "ler.json", seed=0)
+    assert json.loads((tmp_path / "ler.json").read_text())["rows"][0]["decoder"] == "mwpm"
+    again = qec.run(parse(["ler", "--decoders", "mwpm,uf,dgr", "--distances", "3", "--p", "0.003,0.005",
+                           "--shots", "5000", "--calibration-shots", "2000"]))
+    assert [r["errors"] for r in again.rows] == [r["errors"] for r in report.rows]  # same seed, same numbers
+
+
+def test_drift_hot_qubits_and_correlated():
+    report = qec.run(parse(["drift", "--distances", "3", "--shots", "20000", "--calibration-shots", "2000",
+                            "--seed", "1"]))
+    names = [(r["decoder"], r["built_from"]) for r in report.rows]
+    assert names == [("mwpm", "nominal"), ("mwpm", "true"), ("dgr-align", "nominal"), ("dgr-corr", "nominal")]
+    assert report.rows[1]["ratio"] == 1.0
+    report = qec.run(parse(["drift", "--scenario", "correlated", "--distances", "5", "--p", "0.002",
+                            "--shots", "5000", "--calibration-shots", "2000"]))
+    assert {r["decoder"] for r in report.rows} >= {"mwpm-corr", "dgr-corr"}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["ler", "--distances", "4"], "odd"),
+    (["ler", "--p", "0.7"], r"\[0, 0.5\]"),
+    (["ler", "--decoders", "mwpm,blossom"], "unknown decoder 'blossom'"),
+    (["drift", "--distances", "2"], "odd"),
+])
+def test_bad_input(argv, message):
+    with pytest.raises(ValueError, match=message):
+        qec.run(parse(argv))
+
+
