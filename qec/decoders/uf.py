@@ -2,9 +2,10 @@
 
 Each edge of the decoding graph gets an integer length proportional to its log-likelihood
 weight ``log((1 - p) / p)``.  Clusters start at the detection events; every odd cluster that
-does not touch the boundary grows all its boundary edges by one unit per step (an edge
+does not touch the boundary grows its boundary edges by one unit per step (an edge
 between two growing clusters grows from both sides), and an edge that reaches its length
-merges the clusters at its ends.  A cluster stops growing when its parity is even or it
+merges the clusters at its ends; of the odd clusters, the smallest (fewest vertices) grow
+first, as Delfosse and Nickerson prescribe.  A cluster stops growing when its parity is even or it
 touches the boundary node.  Peeling then finds the correction inside the grown edges: a
 spanning forest rooted at the boundary (and at the remaining detection events), leaves
 first, flipping the edge to a leaf's parent whenever the leaf holds a detection event.
@@ -47,9 +48,10 @@ class UnionFindDecoder(Decoder):
         self.adj_edge = (order % graph.num_edges).astype(np.int32)
         self.adj_ptr = np.zeros(n_nodes + 1, dtype=np.int32)
         np.cumsum(np.bincount(ends, minlength=n_nodes), out=self.adj_ptr[1:])
+        self._decode(np.zeros((0, self.num_detectors), np.uint8))  # compile (or load from cache) now
 
     def _decode(self, dets: np.ndarray) -> np.ndarray:
-        masks = _uf_batch(dets, self.adj_ptr, self.adj_edge, self.eu, self.ev, self.lengths, self.eobs)
+        masks = _uf_batch(np.ascontiguousarray(dets), self.adj_ptr, self.adj_edge, self.eu, self.ev, self.lengths, self.eobs)
         bits = np.arange(self.num_observables, dtype=np.uint64)
         return ((masks[:, None] >> bits) & np.uint64(1)).astype(bool)
 
@@ -123,8 +125,13 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
             n_active = n_live
             if n_active == 0:
                 break
+            smallest = n_nodes  # the smallest odd clusters grow first
+            for i in range(n_active):
+                smallest = min(smallest, size[active[i]])
             n_fuse = 0
             for i in range(n_active):
+                if size[active[i]] > smallest:
+                    continue
                 x = active[i]
                 while x != -1:
                     for k in range(adj_ptr[x], adj_ptr[x + 1]):
