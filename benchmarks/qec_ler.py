@@ -45,12 +45,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop a point early once every decoder has this many errors")
     parser.add_argument("--calibration-shots", type=int, default=10_000,
                         help="shots DGR calibrates on (separately sampled; default 1e4)")
+    parser.add_argument("--checkpoint", default=None,
+                        help="transformer checkpoint; {d}, {p} and {noise} are filled in, e.g. runs/qec_d{d}.pt")
+    parser.add_argument("--transformer-mode", choices=["global", "hybrid"], default="global",
+                        help="transformer inference mode (default global)")
 
 
-def build_decoder(name: str, circuit, calibration_seed: int, calibration_shots: int):
+def decoder_options(name: str, args, distance: int, p: float) -> dict:
+    """Keyword arguments for decoder ``name`` from the command line (the transformer's checkpoint)."""
+    if name != "transformer":
+        return {}
+    if not args.checkpoint:
+        raise ValueError("--decoders transformer needs --checkpoint PATH (a model trained with 'qml-bench qec train')")
+    return {"checkpoint": args.checkpoint.format(d=distance, p=p, noise=args.noise), "mode": args.transformer_mode}
+
+
+def build_decoder(name: str, circuit, calibration_seed: int, calibration_shots: int, **options):
     """Build decoder ``name`` from ``circuit``'s DEM; DGR also calibrates on fresh shots of it.
     One warm-up call (compilation, caches) keeps set-up time out of the throughput."""
-    decoder = get_decoder_class(name).from_circuit(circuit)
+    decoder = get_decoder_class(name).from_circuit(circuit, **options)
     if hasattr(decoder, "calibrate"):
         decoder.calibrate(circuit.compile_detector_sampler(seed=calibration_seed).sample(calibration_shots))
     decoder.decode_batch(circuit.compile_detector_sampler(seed=calibration_seed).sample(100))
@@ -59,7 +72,8 @@ def build_decoder(name: str, circuit, calibration_seed: int, calibration_shots: 
 
 def measure_point(args, distance: int, p: float, seed: int) -> dict[str, LERResult]:
     circuit = surface_code(distance, p, noise=args.noise, basis=args.basis, rounds=args.rounds)
-    decoders = {n: build_decoder(n, circuit, seed + 7919, args.calibration_shots) for n in args.decoders}
+    decoders = {n: build_decoder(n, circuit, seed + 7919, args.calibration_shots, **decoder_options(n, args, distance, p))
+                for n in args.decoders}
     return logical_error_rates(circuit, decoders, args.shots, seed=seed, max_errors=args.max_errors, progress=True)
 
 

@@ -53,6 +53,7 @@ def test_drift_hot_qubits_and_correlated():
     (["ler", "--p", "0.7"], r"\[0, 0.5\]"),
     (["ler", "--decoders", "mwpm,blossom"], "unknown decoder 'blossom'"),
     (["drift", "--distances", "2"], "odd"),
+    (["ler", "--decoders", "transformer", "--distances", "3"], "needs --checkpoint"),
 ])
 def test_bad_input(argv, message):
     with pytest.raises(ValueError, match=message):
