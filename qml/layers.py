@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import random
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -109,13 +110,34 @@ class Encoder:
         real = torch.float64 if dtype == torch.complex128 else torch.float32
         wire_state = torch.zeros(x.shape[0], n, 2, dtype=dtype, device=x.device)
         wire_state[:, :, 0] = 1
-        for gate, (w,), idx in self.ops:
-            m = get_gate(gate, 1).matrix(x[:, list(idx)].to(real))
-            wire_state[:, w] = (m @ wire_state[:, w].unsqueeze(-1)).squeeze(-1)
+        for gate, wires, idx, every_wire in _single_qubit_layers(self.ops, n):
+            m = get_gate(gate, 1).matrix(x[:, idx].to(real)).to(dtype)  # (batch, wires, 2, 2)
+            v = wire_state if every_wire else wire_state[:, wires]
+            new = (m @ v.unsqueeze(-1)).squeeze(-1)
+            if every_wire:
+                wire_state = new
+            else:
+                wire_state = wire_state.index_copy(1, wires.to(x.device), new)
         state = wire_state[:, 0]
         for w in range(1, n):
             state = (state.unsqueeze(-1) * wire_state[:, w].unsqueeze(1)).flatten(1)
         return state
+
+
+@lru_cache(maxsize=None)
+def _single_qubit_layers(ops, n_wires: int) -> list:
+    """Consecutive single-qubit ops of one gate on distinct wires, merged into layers:
+    ``(gate, wires, feature index (len(wires), n_params), whether wires are 0..n-1 in order)``.
+    """
+    layers: list = []
+    for gate, (w,), idx in ops:
+        if layers and layers[-1][0] == gate and w not in layers[-1][1]:
+            layers[-1][1].append(w)
+            layers[-1][2].append(list(idx))
+        else:
+            layers.append((gate, [w], [list(idx)]))
+    return [(gate, torch.tensor(wires), torch.tensor(idx),
+             wires == list(range(n_wires))) for gate, wires, idx in layers]
 
 
 def _layered(name: str, gates: Sequence[str], wire_counts: Sequence[int]) -> Encoder:

@@ -1,0 +1,327 @@
+"""QNN: a torch ``nn.Module`` around a circuit (encoder + ansatz + readout).
+
+``QNN(n_wires, encoder, ansatz, readout)`` encodes each sample's features, runs the ansatz
+(its angles one ``nn.Parameter``, ordered like ``ansatz.parameters``), measures ``<Z>`` on every
+wire and turns the expectations into log-probabilities, as the QuantumNAS/TorchQuantum examples
+do: ``<Z>`` per wire when there are as many classes as wires, sums of consecutive wire groups
+otherwise (2 classes on 4 wires: wires 0+1 and 2+3), then log-softmax.
+
+Speed: a single-qubit encoder gives a product state, computed directly for the batch; when it
+is cheaper, the ansatz is simulated once per step on the basis states (its unitary) and the
+batch goes through one matrix product. Both paths give the same numbers as simulating the whole
+circuit per sample (a test checks it).
+
+``MultiNodeQNN`` chains QNNs as QuantumNAT does: node k+1 re-encodes node k's ``<Z>`` outputs.
+
+Example:
+    >>> import torch
+    >>> from qml.model import QNN
+    >>> from qml.layers import build_space
+    >>> model = QNN(4, "4x4_ryzxy", build_space("u3cu3", 4, 2), n_classes=4, seed=0)
+    >>> model(torch.zeros(3, 16)).exp().sum(dim=1)
+    tensor([1.0000, 1.0000, 1.0000], grad_fn=<SumBackward1>)
+    >>> model.circuit().parameters
+    ()
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+from torch import nn
+
+from qml.circuit import Circuit
+from qml.layers import Encoder, get_encoder
+
+READOUTS = ("auto", "expz", "sum")
+MODES = ("auto", "simulate", "product", "unitary")
+MAX_FUSED_DIM = 64  # the "unitary" path builds (ops, 2**n, 2**n) tensors: small circuits only
+
+
+class Readout(nn.Module):
+    """``<Z>`` per wire -> class scores: the wires themselves, or sums of consecutive groups.
+
+    Example:
+        >>> Readout(4, 2)(torch.tensor([[1.0, 0.5, -1.0, 0.0]]))
+        tensor([[ 1.5000, -1.0000]])
+    """
+
+    def __init__(self, n_wires: int, n_classes: int, kind: str = "auto"):
+        super().__init__()
+        if kind not in READOUTS:
+            raise ValueError(f"unknown readout {kind!r}; valid readouts: {', '.join(READOUTS)}")
+        if kind == "auto":
+            kind = "expz" if n_classes == n_wires else "sum"
+        if kind == "expz" and n_classes != n_wires:
+            raise ValueError(f"readout 'expz' gives one score per wire: {n_wires} wires cannot "
+                             f"score {n_classes} classes; use readout 'sum'")
+        if kind == "sum" and (n_classes < 1 or n_wires % n_classes):
+            raise ValueError(f"readout 'sum' adds groups of wires: {n_wires} wires do not split "
+                             f"into {n_classes} equal groups")
+        self.kind, self.n_wires, self.n_classes = kind, n_wires, n_classes
+
+    def forward(self, expz: torch.Tensor) -> torch.Tensor:
+        if self.kind == "expz":
+            return expz
+        return expz.reshape(expz.shape[0], self.n_classes, -1).sum(-1)
+
+    def extra_repr(self) -> str:
+        return f"{self.kind}, wires={self.n_wires}, classes={self.n_classes}"
+
+
+class FusedUnitary:
+    """The unitary of a circuit without inputs, built in a few vectorised torch calls.
+
+    All gates of one kind get their matrices in one call; each is embedded in the full
+    ``2**n x 2**n`` space by one gather with a precomputed index (and a mask for the wires it
+    does not touch); the ordered product is a tree of batched matrix products. For small
+    circuits this takes far fewer autograd nodes than applying the gates one by one.
+
+    Example:
+        >>> from qml.circuit import Circuit
+        >>> u = FusedUnitary(Circuit(2).h(0).cx(0, 1))(torch.zeros(0))
+        >>> (u @ torch.tensor([1, 0, 0, 0], dtype=u.dtype)).real.round(decimals=4)
+        tensor([0.7071, 0.0000, 0.0000, 0.7071])
+    """
+
+    def __init__(self, circuit: Circuit):
+        if circuit.n_inputs:
+            raise ValueError("FusedUnitary takes a circuit without input features")
+        self.n, self.names = circuit.n_wires, circuit.parameters
+        gates = circuit.gates
+        consts = [p for op in gates for p in op.params if isinstance(p, float)]
+        self.consts = torch.tensor(consts, dtype=torch.float64)
+        slot, k = {name: i for i, name in enumerate(self.names)}, len(self.names)
+        groups: dict = {}
+        for i, op in enumerate(gates):
+            key = (op.name, op.adjoint, op.matrix)
+            idx = []
+            for p in op.params:
+                if isinstance(p, float):
+                    idx.append(k)
+                    k += 1
+                else:
+                    idx.append(slot[p.name])
+            groups.setdefault(key, []).append((i, op.wires, idx))
+        dim = 2 ** self.n
+        basis = torch.arange(dim)
+        self.groups = []
+        order = []
+        for (name, adjoint, matrix), members in groups.items():
+            wires = [w for _, w, _ in members]
+            src, mask = zip(*(_embedding(self.n, w, basis) for w in wires))
+            param_idx = torch.tensor([i for _, _, i in members], dtype=torch.long).reshape(
+                len(members), -1)
+            self.groups.append((name, adjoint, matrix, len(wires[0]), param_idx,
+                                torch.stack(src), torch.stack(mask)))
+            order += [i for i, _, _ in members]
+        self.order = torch.argsort(torch.tensor(order, dtype=torch.long))
+        self.n_ops = len(gates)
+
+    def __call__(self, params: torch.Tensor, dtype: torch.dtype = torch.complex64) -> torch.Tensor:
+        """The unitary ``U`` (``state_out = U @ state_in``) for ``params`` ordered like the
+        circuit's parameters."""
+        from qml.gates import get_gate
+
+        real = torch.float64 if dtype == torch.complex128 else torch.float32
+        dim = 2 ** self.n
+        if self.n_ops == 0:
+            return torch.eye(dim, dtype=dtype, device=params.device)
+        values = torch.cat([params.to(real), self.consts.to(real).to(params.device)])
+        fulls = []
+        for name, adjoint, matrix, k, param_idx, src, mask in self.groups:
+            if name == "unitary":
+                m = torch.tensor(matrix, dtype=dtype, device=params.device).expand(len(src), -1, -1)
+            else:
+                m = get_gate(name, k).matrix(values[param_idx.to(params.device)]).to(dtype)
+                m = m.expand(len(src), 2 ** k, 2 ** k)
+            if adjoint:
+                m = m.conj().transpose(-1, -2)
+            flat = m.reshape(len(src), -1)
+            fulls.append(torch.gather(flat, 1, src.reshape(len(src), -1).to(params.device))
+                         .reshape(-1, dim, dim) * mask.to(params.device))
+        mats = torch.cat(fulls)[self.order.to(params.device)]
+        while mats.shape[0] > 1:  # product M_last ... M_1 M_0, pairwise
+            if mats.shape[0] % 2:
+                mats = torch.cat([mats, torch.eye(dim, dtype=dtype, device=mats.device)[None]])
+            mats = mats[1::2] @ mats[0::2]
+        return mats[0]
+
+
+def _embedding(n: int, wires: tuple[int, ...], basis: torch.Tensor):
+    """Index into a gate's flattened matrix, and mask, giving its full 2**n x 2**n matrix."""
+    k = len(wires)
+    local = torch.zeros_like(basis)
+    for w in wires:
+        local = local * 2 + ((basis >> (n - 1 - w)) & 1)
+    others = basis & ~sum(1 << (n - 1 - w) for w in wires)
+    src = local[:, None] * 2 ** k + local[None, :]
+    mask = others[:, None] == others[None, :]
+    return src, mask
+
+
+class QNN(nn.Module):
+    """Quantum neural network: encoder + trainable ansatz + ``<Z>`` readout + log-softmax.
+
+    Args:
+        n_wires: number of qubits.
+        encoder: an :class:`qml.layers.Encoder`, an ``AmplitudeEncoder`` or a built-in name.
+        ansatz: the trainable circuit (no input features); its parameters become ``weights``.
+        readout: ``"auto"``, ``"expz"`` or ``"sum"`` (see :class:`Readout`), or ``None`` for a
+            node whose ``<Z>`` outputs feed another node.
+        n_classes: classes scored by the readout (default: one per wire).
+        seed: seed of the initial angles, uniform in [-pi, pi) (default: torch's global RNG).
+        gradient: ``"autograd"`` or ``"adjoint"``, passed to :func:`qml.simulate`.
+        dtype: complex dtype of the state.
+    """
+
+    def __init__(self, n_wires: int, encoder: Encoder | str, ansatz: Circuit,
+                 readout: str | None = "auto", *, n_classes: int | None = None,
+                 seed: int | None = None, gradient: str = "autograd",
+                 dtype: torch.dtype = torch.complex64):
+        super().__init__()
+        self.encoder = get_encoder(encoder, n_wires) if isinstance(encoder, str) else encoder
+        if self.encoder.n_wires > n_wires or ansatz.n_wires != n_wires:
+            raise ValueError(f"the encoder ({self.encoder.n_wires} wires) and the ansatz "
+                             f"({ansatz.n_wires} wires) must fit a {n_wires}-wire QNN")
+        if ansatz.n_inputs:
+            raise ValueError("the ansatz must not read input features: put them in the encoder")
+        self.n_wires, self.ansatz, self.gradient, self.dtype = n_wires, ansatz, gradient, dtype
+        self.template = self.encoder.circuit(n_wires) + ansatz
+        self.names = ansatz.parameters
+        generator = None if seed is None else torch.Generator().manual_seed(seed)
+        init = torch.rand(len(self.names), generator=generator) * 2 * math.pi - math.pi
+        self.weights = nn.Parameter(init)
+        self.readout = None if readout is None else Readout(n_wires, n_classes or n_wires, readout)
+        self._unitary = FusedUnitary(ansatz) if 2 ** n_wires <= MAX_FUSED_DIM else None
+        bits = (torch.arange(2 ** n_wires)[:, None] >> torch.arange(n_wires - 1, -1, -1)) & 1
+        self.register_buffer("z_signs", 1.0 - 2.0 * bits.float(), persistent=False)
+
+    @property
+    def n_features(self) -> int:
+        return self.encoder.n_features
+
+    def states(self, x: torch.Tensor, mode: str = "auto") -> torch.Tensor:
+        """Final states ``(batch, 2**n)``.
+
+        ``mode``: ``"simulate"`` runs the whole circuit in :func:`qml.simulate`; for a
+        single-qubit encoder, ``"product"`` starts the ansatz from the encoded product state and
+        ``"unitary"`` multiplies that state by the ansatz's unitary; ``"auto"`` picks the
+        cheapest. All give the same states.
+        """
+        from qml import simulate
+
+        feats = self.encoder.features(x).to(self.weights.dtype)
+        if mode == "auto":
+            mode = self._cheapest(x.shape[0])
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
+        if mode == "simulate":
+            return simulate(self.template, self.weights, feats, dtype=self.dtype,
+                            gradient=self.gradient)
+        start = self.encoder.product_state(feats, self.n_wires, self.dtype)
+        if mode == "unitary":
+            if self._unitary is None:
+                raise ValueError(f"mode 'unitary' builds a 2**n x 2**n matrix: at most "
+                                 f"{MAX_FUSED_DIM.bit_length() - 1} wires, got {self.n_wires}")
+            return start @ self.unitary_rows()
+        return simulate(self.ansatz, self.weights, dtype=self.dtype, gradient=self.gradient,
+                        initial_state=start)
+
+    def _cheapest(self, batch: int) -> str:
+        """"unitary" for small circuits (2**n at most ``MAX_FUSED_DIM`` and the batch size):
+        building the ansatz's matrix takes a few vectorised torch calls where simulating takes
+        several per gate; "product" for larger single-qubit encoders, else "simulate"."""
+        if not self.encoder.single_qubit:
+            return "simulate"
+        return "unitary" if self._unitary and 2 ** self.n_wires <= batch else "product"
+
+    def unitary_rows(self) -> torch.Tensor:
+        """Row ``b`` is the ansatz applied to basis state ``b`` (the unitary, transposed)."""
+        return self._unitary(self.weights, self.dtype).transpose(0, 1)
+
+    def expectations(self, x: torch.Tensor) -> torch.Tensor:
+        """``<Z>`` on every wire, ``(batch, n_wires)``: probabilities times a +-1 sign table."""
+        state = self.states(x)
+        probs = state.real ** 2 + state.imag ** 2
+        return probs @ self.z_signs.to(probs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities ``(batch, n_classes)`` (``<Z>`` values for a node without readout)."""
+        z = self.expectations(x)
+        return z if self.readout is None else torch.log_softmax(self.readout(z), dim=1)
+
+    def param_dict(self) -> dict[str, float]:
+        return dict(zip(self.names, self.weights.detach().cpu().tolist()))
+
+    def circuit(self, x: torch.Tensor | Sequence[float] | None = None) -> Circuit:
+        """The circuit with the trained angles bound; with one sample ``x``, its inputs too.
+
+        Example:
+            >>> from qml.layers import build_space
+            >>> m = QNN(4, "4x4_ryzxy", build_space("zzry", 4, 1), seed=0)
+            >>> m.circuit(torch.zeros(16)).n_inputs, len(m.circuit().parameters)
+            (0, 0)
+        """
+        if x is None:
+            return self.template.bind(params=self.param_dict())
+        row = torch.as_tensor(x, dtype=torch.float32).reshape(1, -1)
+        return self.template.bind(params=self.param_dict(), inputs=self.encoder.features(row)[0])
+
+
+def ry_encoder(n_wires: int) -> Encoder:
+    """One RY per wire reading feature w: how a node re-encodes the previous node's outputs."""
+    return Encoder(f"{n_wires}_ry", tuple(("ry", (w,), (w,)) for w in range(n_wires)))
+
+
+class MultiNodeQNN(nn.Module):
+    """QNN nodes in a chain: node k+1 encodes node k's ``<Z>`` outputs (QuantumNAT's
+    multi-node models). ``between(k, z)`` transforms node k's outputs before they are
+    re-encoded (e.g. normalization); the last node's readout gives the log-probabilities.
+
+    Example:
+        >>> from qml.layers import build_space
+        >>> nodes = [QNN(4, "4x4_ryzxy", build_space("u3cu3", 4, 1), readout=None, seed=0),
+        ...          QNN(4, ry_encoder(4), build_space("u3cu3", 4, 1), n_classes=2, seed=1)]
+        >>> MultiNodeQNN(nodes)(torch.zeros(5, 16)).shape
+        torch.Size([5, 2])
+    """
+
+    def __init__(self, nodes: Sequence[QNN],
+                 between: Callable[[int, torch.Tensor], torch.Tensor] | None = None):
+        super().__init__()
+        if not nodes:
+            raise ValueError("a multi-node model needs at least one node")
+        for k, (a, b) in enumerate(zip(nodes, nodes[1:])):
+            if a.n_wires != b.n_features:
+                raise ValueError(f"node {k} gives {a.n_wires} outputs but node {k + 1}'s encoder "
+                                 f"takes {b.n_features} features")
+            if a.readout is not None:
+                raise ValueError(f"node {k} feeds another node: build it with readout=None")
+        self.nodes = nn.ModuleList(nodes)
+        self.between = between
+
+    @property
+    def n_features(self) -> int:
+        return self.nodes[0].n_features
+
+    def node_inputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The features each node reads for input ``x``."""
+        inputs = [x]
+        for k, node in enumerate(self.nodes[:-1]):
+            z = node.expectations(inputs[-1])
+            inputs.append(self.between(k, z) if self.between else z)
+        return inputs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.nodes[-1](self.node_inputs(x)[-1])
+
+    def circuits(self, x: torch.Tensor | None = None) -> list[Circuit]:
+        """Each node's bound circuit; with one sample ``x``, each with its own inputs bound."""
+        if x is None:
+            return [node.circuit() for node in self.nodes]
+        with torch.no_grad():
+            rows = self.node_inputs(torch.as_tensor(x, dtype=torch.float32).reshape(1, -1))
+        return [node.circuit(row[0]) for node, row in zip(self.nodes, rows)]

@@ -1,0 +1,271 @@
+"""Training loop for QNN classifiers: Adam, cosine schedule, NLL loss, checkpoints, resume.
+
+The defaults are those of the QuantumNAS/TorchQuantum examples: Adam (lr 5e-3, weight decay
+1e-4), batch 256, a cosine learning-rate schedule stepped once per epoch (optionally after a
+linear warm-up), NLL loss on log-softmax outputs.
+
+Every epoch the trainer validates and writes ``last.pt`` (and ``best.pt`` when the validation
+accuracy improves) atomically: a temporary file, then a rename. A checkpoint holds the model,
+optimizer, scheduler, epoch, history and RNG states, so ``fit(resume=True)`` after a killed run
+continues exactly where the last checkpoint left it and ends with the same parameters as an
+uninterrupted run with the same seed.
+
+Example:
+    >>> import torch
+    >>> from qml.data import load_task
+    >>> from qml.layers import build_space
+    >>> from qml.model import QNN
+    >>> from qml.train import TrainConfig, Trainer
+    >>> data = load_task("digits4")
+    >>> model = QNN(4, "4x4_ryzxy", build_space("u3cu3", 4, 2), n_classes=4, seed=0)
+    >>> result = Trainer(model, data, TrainConfig(epochs=2, seed=0), progress=False).fit()
+    >>> len(result["history"]), 0.0 <= result["test_acc"] <= 1.0
+    (2, True)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from qml.data import TaskData
+
+LAST, BEST = "last.pt", "best.pt"
+
+
+@dataclass
+class TrainConfig:
+    """Optimizer, schedule and loop settings (the QuantumNAS/TorchQuantum defaults)."""
+
+    epochs: int = 50
+    batch_size: int = 256
+    lr: float = 5e-3
+    weight_decay: float = 1e-4
+    warmup_epochs: int = 0
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be positive, got {self.epochs} and "
+                             f"{self.batch_size}")
+        if not 0 <= self.warmup_epochs < self.epochs:
+            raise ValueError(f"warmup_epochs must be in [0, epochs), got {self.warmup_epochs}")
+
+
+class WarmupCosine:
+    """Learning-rate factor per epoch: linear warm-up, then cosine decay to zero.
+
+    Example:
+        >>> [round(WarmupCosine(4, 0)(e), 3) for e in range(4)]
+        [1.0, 0.854, 0.5, 0.146]
+    """
+
+    def __init__(self, epochs: int, warmup: int):
+        self.epochs, self.warmup = epochs, warmup
+
+    def __call__(self, epoch: int) -> float:
+        if epoch < self.warmup:
+            return (epoch + 1) / (self.warmup + 1)
+        return 0.5 * (1 + math.cos(math.pi * (epoch - self.warmup) / (self.epochs - self.warmup)))
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 1024
+             ) -> tuple[float, float]:
+    """Mean NLL loss and accuracy of ``model`` (log-probabilities out) on ``(x, y)``."""
+    was_training = model.training
+    model.eval()
+    loss, correct = 0.0, 0
+    for i in range(0, len(y), batch_size):
+        out = model(x[i:i + batch_size])
+        loss += F.nll_loss(out, y[i:i + batch_size], reduction="sum").item()
+        correct += (out.argmax(1) == y[i:i + batch_size]).sum().item()
+    model.train(was_training)
+    return loss / len(y), correct / len(y)
+
+
+def atomic_save(obj: Any, path: str | os.PathLike) -> None:
+    """``torch.save`` through a temporary file in the same directory and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(obj, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """A checkpoint written by :class:`Trainer` (loaded with ``weights_only=True``)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
+class Trainer:
+    """Train ``model`` on ``data`` with ``config``; checkpoints go to ``out_dir`` when given.
+
+    ``identity`` is a dict of plain values describing the run (task, space, ...); it is stored
+    in every checkpoint, and resuming from a checkpoint of a different run is an error.
+    ``on_epoch(history)`` is called after every epoch (e.g. to write a JSON record).
+    """
+
+    def __init__(self, model: nn.Module, data: TaskData, config: TrainConfig = TrainConfig(),
+                 out_dir: str | os.PathLike | None = None, *, identity: dict | None = None,
+                 progress: bool = True,
+                 on_epoch: Callable[[list[dict]], None] | None = None):
+        if model.n_features != data.n_features:
+            raise ValueError(f"the model reads {model.n_features} features but task "
+                             f"{data.name!r} has {data.n_features}")
+        self.model, self.data, self.config = model, data, config
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        self.identity = {**(identity or {}), **asdict(config), "task": data.name}
+        self.progress, self.on_epoch = progress, on_epoch
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
+                                          weight_decay=config.weight_decay)
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, WarmupCosine(config.epochs, config.warmup_epochs))
+        self.shuffle = torch.Generator().manual_seed(config.seed)
+        self.epoch = 0
+        self.history: list[dict] = []
+        self.best_valid = -1.0
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def _state(self) -> dict:
+        return {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict(),
+                "scheduler": self.scheduler.state_dict(), "epoch": self.epoch,
+                "history": self.history, "best_valid": self.best_valid,
+                "torch_rng": torch.get_rng_state(), "shuffle_rng": self.shuffle.get_state(),
+                "identity": self.identity}
+
+    def _restore(self, ckpt: dict) -> None:
+        mismatch = sorted(k for k in set(ckpt["identity"]) | set(self.identity)
+                          if ckpt["identity"].get(k) != self.identity.get(k))
+        if mismatch:
+            raise ValueError("cannot resume: the checkpoint is of a different run ("
+                             + ", ".join(f"{k}: {ckpt['identity'].get(k)!r} there, "
+                                         f"{self.identity.get(k)!r} here" for k in mismatch) + ")")
+        self.model.load_state_dict(ckpt["model"])
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.scheduler.load_state_dict(ckpt["scheduler"])
+        self.epoch, self.history, self.best_valid = ckpt["epoch"], ckpt["history"], ckpt["best_valid"]
+        torch.set_rng_state(ckpt["torch_rng"])
+        self.shuffle.set_state(ckpt["shuffle_rng"])
+
+    def _save(self, improved: bool) -> None:
+        if self.out_dir is None:
+            return
+        state = self._state()
+        atomic_save(state, self.out_dir / LAST)
+        if improved:
+            atomic_save(state, self.out_dir / BEST)
+
+    # --- the loop ------------------------------------------------------------------------------
+
+    def _train_epoch(self) -> tuple[float, float]:
+        x, y = self.data.x_train, self.data.y_train
+        order = torch.randperm(len(y), generator=self.shuffle)
+        self.model.train()
+        loss_sum, correct = 0.0, 0
+        for i in range(0, len(y), self.config.batch_size):
+            idx = order[i:i + self.config.batch_size]
+            out = self.model(x[idx])
+            loss = F.nll_loss(out, y[idx])
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            loss_sum += loss.item() * len(idx)
+            correct += (out.argmax(1) == y[idx]).sum().item()
+        return loss_sum / len(y), correct / len(y)
+
+    def fit(self, resume: bool = False) -> dict:
+        """Train for the remaining epochs; returns the history and final/best accuracies.
+
+        With ``resume``, continue from ``out_dir/last.pt`` when it exists.
+        """
+        if resume and self.out_dir is not None and (self.out_dir / LAST).exists():
+            self._restore(load_checkpoint(self.out_dir / LAST))
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=self.config.epochs, initial=self.epoch, desc=f"train {self.data.name}",
+                   unit="epoch", disable=not self.progress, leave=False)
+        while self.epoch < self.config.epochs:
+            start = time.perf_counter()
+            lr = self.optimizer.param_groups[0]["lr"]
+            train_loss, train_acc = self._train_epoch()
+            self.scheduler.step()
+            epoch_s = time.perf_counter() - start
+            valid_loss, valid_acc = evaluate(self.model, self.data.x_valid, self.data.y_valid)
+            self.epoch += 1
+            self.history.append({"epoch": self.epoch, "lr": lr, "train_loss": train_loss,
+                                 "train_acc": train_acc, "valid_loss": valid_loss,
+                                 "valid_acc": valid_acc, "epoch_s": epoch_s})
+            improved = valid_acc > self.best_valid
+            self.best_valid = max(self.best_valid, valid_acc)
+            self._save(improved)
+            if self.on_epoch:
+                self.on_epoch(self.history)
+            bar.update(1)
+            bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{train_acc:.3f}",
+                            val=f"{valid_acc:.3f}")
+        bar.close()
+        return self.summary()
+
+    def summary(self) -> dict:
+        """Final accuracies (train/valid/test), the best validation epoch and its test accuracy."""
+        d = self.data
+        result = {"history": self.history, "epochs": self.epoch,
+                  "train_acc": evaluate(self.model, d.x_train, d.y_train)[1],
+                  "valid_acc": evaluate(self.model, d.x_valid, d.y_valid)[1],
+                  "test_acc": evaluate(self.model, d.x_test, d.y_test)[1],
+                  "s_per_epoch": sum(h["epoch_s"] for h in self.history) / max(len(self.history), 1)}
+        best = max(self.history, key=lambda h: h["valid_acc"], default=None)
+        result["best_epoch"] = best["epoch"] if best else 0
+        if self.out_dir is not None and (self.out_dir / BEST).exists():
+            final = {k: v.clone() for k, v in self.model.state_dict().items()}
+            self.model.load_state_dict(load_checkpoint(self.out_dir / BEST)["model"])
+            result["best_test_acc"] = evaluate(self.model, d.x_test, d.y_test)[1]
+            self.model.load_state_dict(final)
+        return result
+
+
+def plot_history(history: list[dict], path: str | os.PathLike, title: str = "") -> None:
+    """Learning curves (loss, and train/validation accuracy per epoch) to a PNG, atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = [h["epoch"] for h in history]
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax_loss.plot(epochs, [h["train_loss"] for h in history], label="train")
+    ax_loss.plot(epochs, [h["valid_loss"] for h in history], label="validation")
+    ax_loss.set(xlabel="epoch", ylabel="NLL loss")
+    ax_acc.plot(epochs, [h["train_acc"] for h in history], label="train")
+    ax_acc.plot(epochs, [h["valid_acc"] for h in history], label="validation")
+    ax_acc.set(xlabel="epoch", ylabel="accuracy")
+    for ax in (ax_loss, ax_acc):
+        ax.legend()
+        ax.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.tmp.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
