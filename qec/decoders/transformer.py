@@ -39,9 +39,12 @@ MODES = ("global", "hybrid")
 class TransformerDecoder(Decoder):
     """Decode with a trained detector transformer (``checkpoint``: a path or a loaded checkpoint dict)."""
 
-    def __init__(self, dem: stim.DetectorErrorModel, checkpoint: str | os.PathLike | dict, mode: str = "global",
-                 batch_size: int = 2048, device: str | None = None):
+    def __init__(self, dem: stim.DetectorErrorModel, checkpoint: str | os.PathLike | dict | None = None,
+                 mode: str = "global", batch_size: int = 2048, device: str | None = None):
         super().__init__(dem)
+        if checkpoint is None:
+            raise ValueError("the transformer decoder needs checkpoint=PATH, a model trained for this code "
+                             "(train one with 'qml-bench qec train')")
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         ckpt = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)

@@ -157,6 +157,8 @@ def test_bad_inputs_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match="trained for another code.*distance=5 instead of 3"):
         train([cc(3, 0.05)], {**CC, "distance": 5}, TrainConfig(steps=3, **TINY),
               checkpoint=str(path), resume=True)
+    with pytest.raises(ValueError, match="needs checkpoint=PATH"):
+        TransformerDecoder.from_circuit(cc(3, 0.05))
     with pytest.raises(ValueError, match="unknown mode"):
         TransformerDecoder.from_circuit(cc(3, 0.05), checkpoint=path, mode="beam")
     (tmp_path / "junk.pt").write_text("not a checkpoint")
