@@ -41,7 +41,8 @@ def test_drift_hot_qubits_and_correlated():
     report = qec.run(parse(["drift", "--distances", "3", "--shots", "20000", "--calibration-shots", "2000",
                             "--seed", "1"]))
     names = [(r["decoder"], r["built_from"]) for r in report.rows]
-    assert names == [("mwpm", "nominal"), ("mwpm", "true"), ("dgr-align", "nominal"), ("dgr-corr", "nominal")]
+    assert names == [("mwpm", "nominal"), ("mwpm", "true"), ("dgr-align", "nominal"), ("dgr-online", "nominal"),
+                     ("dgr-corr", "nominal")]
     assert report.rows[1]["ratio"] == 1.0
     report = qec.run(parse(["drift", "--scenario", "correlated", "--distances", "5", "--p", "0.002",
                             "--shots", "5000", "--calibration-shots", "2000"]))
