@@ -108,7 +108,7 @@ class DGRDecoder(Decoder):
     def reweight(self, correlations: bool | None = None) -> None:
         """Re-estimate the edge probabilities (and, if asked, the correlated pairs) and rebuild."""
         n = self._shots
-        prior = self.graph.p
+        prior = np.maximum(self.graph.p, 1e-12)
         self.p = (self.edge_counts + self.prior_events) / (n + self.prior_events / prior)
         self.pairs = []
         if self.correlations if correlations is None else correlations:
