@@ -1,13 +1,8 @@
 """TorchQuantum's U3CU3 classifier, for side-by-side training runs (``qml-bench train --compare``).
 
-TorchQuantum 0.1.8 imports, at import time, modules that no longer exist in qiskit 2.x
-(``qiskit.providers.aer``, ``qiskit.test.mock``, ``qiskit.Aer``, ...), qiskit-ibm-runtime,
-torchpack, qiskit-nature, pathos, torchvision and torchdiffeq, all for its qiskit plugin, IBMQ
-access, pulse, data set and noise-model modules. None of them is on the simulation path that
-this comparison times (``QuantumDevice``, ``GeneralEncoder``, ``U3CU3Layer0``, ``MeasureAll``).
-:func:`import_torchquantum` therefore lets only *missing* modules of those names resolve to inert
-placeholders (a finder appended at the end of ``sys.meta_path``, so every installed module still
-loads for real) and adds placeholders for names that qiskit 2.x dropped. It is used only here.
+TorchQuantum is loaded by :func:`benchmarks.peers.torchquantum.load`, which lets it import
+beside qiskit 2.x (placeholders for the legacy modules its qiskit plugin imports; its simulator
+never uses them).
 
 Example (needs torchquantum installed; ``make bench-peers`` installs it):
     >>> tq = import_torchquantum()                     # doctest: +SKIP
@@ -17,91 +12,19 @@ Example (needs torchquantum installed; ``make bench-peers`` installs it):
 
 from __future__ import annotations
 
-import importlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
-import re
-import sys
-import types
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# modules TorchQuantum imports at import time that qiskit 2.x or this environment lacks
-MISSING_OK = ("qiskit_ibm_runtime", "qiskit.providers.aer", "qiskit_aer.noise.device",
-              "qiskit.pulse", "qiskit.test", "qiskit.tools", "qiskit.opflow", "qiskit.algorithms",
-              "qiskit.quantum_info.synthesis", "qiskit.extensions", "qiskit_nature", "torchpack",
-              "pathos", "torchvision", "torchdiffeq", "qutip")
-
-
-class _PlaceholderMeta(type):
-    def __getattr__(cls, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return cls
-
-
-class _Placeholder(metaclass=_PlaceholderMeta):
-    """Stands for any missing class, function or constant: calling it does nothing."""
-
-    def __init__(self, *args, **kwargs):
-        pass
-
-    def __call__(self, *args, **kwargs):
-        return self
-
-    def __getattr__(self, name):
-        return self
-
-
-class _PlaceholderModule(types.ModuleType):
-    def __getattr__(self, name):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return _Placeholder
-
-
-class _MissingFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Resolves the modules of ``MISSING_OK`` that no other finder found to placeholders."""
-
-    def find_spec(self, name, path, target=None):
-        if any(name == p or name.startswith(p + ".") for p in MISSING_OK):
-            return importlib.machinery.ModuleSpec(name, self, is_package=True)
-        return None
-
-    def create_module(self, spec):
-        module = _PlaceholderModule(spec.name)
-        module.__path__ = []
-        return module
-
-    def exec_module(self, module):
-        pass
-
 
 def import_torchquantum():
-    """Import TorchQuantum under qiskit 2.x (see the module docstring); raises ImportError when
-    it is not installed."""
-    if "torchquantum" in sys.modules:
-        return sys.modules["torchquantum"]
-    import qiskit  # noqa: F401  (load the real qiskit before the finder exists)
+    """The ``torchquantum`` module; ImportError when it is not installed."""
+    from benchmarks.peers.torchquantum import load
 
-    if importlib.util.find_spec("torchquantum") is None:
+    tq = load()
+    if tq is None:
         raise ImportError("torchquantum is not installed; `make bench-peers` installs it")
-    if not any(isinstance(f, _MissingFinder) for f in sys.meta_path):
-        sys.meta_path.append(_MissingFinder())
-    for _ in range(50):  # names qiskit 2.x dropped: add placeholders one by one
-        try:
-            return importlib.import_module("torchquantum")
-        except ImportError as err:
-            match = re.search(r"cannot import name '(\w+)' from '([\w.]+)'", str(err))
-            if not match or not match.group(2).startswith("qiskit"):
-                raise
-            setattr(importlib.import_module(match.group(2)), match.group(1), _Placeholder)
-            for name in [m for m in sys.modules if m.startswith("torchquantum")]:
-                del sys.modules[name]
-    raise ImportError("torchquantum did not import after 50 placeholder fixes")
+    return tq
 
 
 class TQClassifier(nn.Module):

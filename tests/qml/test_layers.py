@@ -7,6 +7,8 @@ from qml.layers import (ENCODERS, SPACES, AmplitudeEncoder, Encoder, build_space
                         random_circuit)
 from qml.model import QNN
 
+torch.set_num_threads(1)  # the suite shares two cores
+
 
 def _qiskit_state(circuit: qml.Circuit) -> torch.Tensor:
     """qiskit's statevector of the exported circuit, in this package's bit order."""

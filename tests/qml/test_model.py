@@ -5,6 +5,8 @@ import qml
 from qml.layers import SPACES, AmplitudeEncoder, build_space
 from qml.model import FusedUnitary, MultiNodeQNN, QNN, Readout, ry_encoder
 
+torch.set_num_threads(1)  # the suite shares two cores
+
 
 def _model(space="u3cu3", n=4, classes=4, **kw):
     enc = "4x4_ryzxy" if n == 4 else ry_encoder(n)
