@@ -199,7 +199,7 @@ class Trainer:
         """
         if resume and self.out_dir is not None and (self.out_dir / LAST).exists():
             self._restore(load_checkpoint(self.out_dir / LAST))
-        from tqdm.auto import tqdm
+        from tqdm import tqdm
 
         bar = tqdm(total=self.config.epochs, initial=self.epoch, desc=f"train {self.data.name}",
                    unit="epoch", disable=not self.progress, leave=False)
