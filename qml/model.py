@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from qml.circuit import Circuit
+from qml.gates import get_gate
 from qml.layers import Encoder, get_encoder
 
 READOUTS = ("auto", "expz", "sum")
@@ -74,10 +75,12 @@ class Readout(nn.Module):
 class FusedUnitary:
     """The unitary of a circuit without inputs, built in a few vectorised torch calls.
 
-    All gates of one kind get their matrices in one call; each is embedded in the full
-    ``2**n x 2**n`` space by one gather with a precomputed index (and a mask for the wires it
-    does not touch); the ordered product is a tree of batched matrix products. For small
-    circuits this takes far fewer autograd nodes than applying the gates one by one.
+    The matrices of all gates of one kind come from one call (a controlled gate contributes
+    only its target's matrix); their entries, with a 0 and a 1, form one pool, and a single
+    precomputed index into that pool gives every gate's full ``2**n x 2**n`` matrix (zeros off
+    the blocks it acts on, the identity where its controls are off). The ordered product is a
+    tree of batched matrix products. For small circuits this is a few dozen autograd nodes
+    where applying the gates one by one takes several per gate.
 
     Example:
         >>> from qml.circuit import Circuit
@@ -94,31 +97,29 @@ class FusedUnitary:
         consts = [p for op in gates for p in op.params if isinstance(p, float)]
         self.consts = torch.tensor(consts, dtype=torch.float64)
         slot, k = {name: i for i, name in enumerate(self.names)}, len(self.names)
-        groups: dict = {}
+        groups: dict = {}  # (base gate, adjoint, constant matrix) -> [(op index, param slots)]
+        layout = []  # per op: (group key, position in group, controls)
         for i, op in enumerate(gates):
-            key = (op.name, op.adjoint, op.matrix)
+            base, controls = _target_gate(op)
             idx = []
             for p in op.params:
-                if isinstance(p, float):
-                    idx.append(k)
-                    k += 1
-                else:
-                    idx.append(slot[p.name])
-            groups.setdefault(key, []).append((i, op.wires, idx))
-        dim = 2 ** self.n
-        basis = torch.arange(dim)
-        self.groups = []
-        order = []
-        for (name, adjoint, matrix), members in groups.items():
-            wires = [w for _, w, _ in members]
-            src, mask = zip(*(_embedding(self.n, w, basis) for w in wires))
-            param_idx = torch.tensor([i for _, _, i in members], dtype=torch.long).reshape(
-                len(members), -1)
-            self.groups.append((name, adjoint, matrix, len(wires[0]), param_idx,
-                                torch.stack(src), torch.stack(mask)))
-            order += [i for i, _, _ in members]
-        self.order = torch.argsort(torch.tensor(order, dtype=torch.long))
-        self.n_ops = len(gates)
+                idx.append(k if isinstance(p, float) else slot[p.name])
+                k += isinstance(p, float)
+            key = (base, op.adjoint, op.matrix)
+            groups.setdefault(key, []).append(idx)
+            layout.append((key, len(groups[key]) - 1, controls))
+        self.groups, offsets, size = [], {}, 0
+        for key, members in groups.items():
+            dim = 2 ** (len(gates[[lk for lk, _, _ in layout].index(key)].wires)
+                        - layout[[lk for lk, _, _ in layout].index(key)][2])
+            offsets[key] = (size, dim)
+            size += len(members) * dim * dim
+            self.groups.append((key, dim, torch.tensor(members, dtype=torch.long).reshape(
+                len(members), -1)))
+        self.pool_size = size
+        self.src = torch.stack([_embedding(self.n, op.wires, controls, *offsets[key], pos, size)
+                                for op, (key, pos, controls) in zip(gates, layout)]) \
+            if gates else torch.zeros(0, 2 ** self.n, 2 ** self.n, dtype=torch.long)
 
     def __call__(self, params: torch.Tensor, dtype: torch.dtype = torch.complex64) -> torch.Tensor:
         """The unitary ``U`` (``state_out = U @ state_in``) for ``params`` ordered like the
@@ -126,40 +127,67 @@ class FusedUnitary:
         from qml.gates import get_gate
 
         real = torch.float64 if dtype == torch.complex128 else torch.float32
-        dim = 2 ** self.n
-        if self.n_ops == 0:
-            return torch.eye(dim, dtype=dtype, device=params.device)
-        values = torch.cat([params.to(real), self.consts.to(real).to(params.device)])
-        fulls = []
-        for name, adjoint, matrix, k, param_idx, src, mask in self.groups:
+        device, dim = params.device, 2 ** self.n
+        if len(self.src) == 0:
+            return torch.eye(dim, dtype=dtype, device=device)
+        values = torch.cat([params.to(real), self.consts.to(real).to(device)])
+        pool = []
+        for (name, adjoint, matrix), d, param_idx in self.groups:
             if name == "unitary":
-                m = torch.tensor(matrix, dtype=dtype, device=params.device).expand(len(src), -1, -1)
+                m = torch.tensor(matrix, dtype=dtype, device=device).expand(len(param_idx), d, d)
             else:
-                m = get_gate(name, k).matrix(values[param_idx.to(params.device)]).to(dtype)
-                m = m.expand(len(src), 2 ** k, 2 ** k)
+                m = get_gate(name, d.bit_length() - 1).matrix(values[param_idx.to(device)])
+                m = m.to(dtype).expand(len(param_idx), d, d)
             if adjoint:
                 m = m.conj().transpose(-1, -2)
-            flat = m.reshape(len(src), -1)
-            fulls.append(torch.gather(flat, 1, src.reshape(len(src), -1).to(params.device))
-                         .reshape(-1, dim, dim) * mask.to(params.device))
-        mats = torch.cat(fulls)[self.order.to(params.device)]
+            pool.append(m.reshape(-1))
+        pool.append(torch.tensor([0, 1], dtype=dtype, device=device))
+        mats = torch.cat(pool)[self.src.to(device)]
         while mats.shape[0] > 1:  # product M_last ... M_1 M_0, pairwise
             if mats.shape[0] % 2:
-                mats = torch.cat([mats, torch.eye(dim, dtype=dtype, device=mats.device)[None]])
+                mats = torch.cat([mats, torch.eye(dim, dtype=dtype, device=device)[None]])
             mats = mats[1::2] @ mats[0::2]
         return mats[0]
 
 
-def _embedding(n: int, wires: tuple[int, ...], basis: torch.Tensor):
-    """Index into a gate's flattened matrix, and mask, giving its full 2**n x 2**n matrix."""
-    k = len(wires)
-    local = torch.zeros_like(basis)
-    for w in wires:
-        local = local * 2 + ((basis >> (n - 1 - w)) & 1)
+def _target_gate(op) -> tuple[str, int]:
+    """The gate whose matrix is computed for ``op`` and its number of controls: the target
+    gate of a controlled gate (``cu3`` -> ``u3``, ``ccx`` -> ``x``), else the gate itself."""
+    if op.name == "unitary":
+        return "unitary", 0
+    gate = op.gate
+    c = gate.controls
+    if c:
+        name = op.name[c:] if op.name.startswith("c" * c) else op.name[2:]
+        try:
+            target = get_gate(name)
+        except ValueError:
+            target = None
+        if (target is not None and target.n_wires == gate.n_wires - c
+                and target.n_params == gate.n_params):
+            return target.name, c
+    return gate.name, 0
+
+
+def _embedding(n: int, wires, controls: int, offset: int, d: int, pos: int, pool: int):
+    """Index into the pool giving an op's full matrix: its entry where the untouched wires
+    agree and the controls are all on, the identity (pool slot ``pool + 1``) where the controls
+    are off, zero (slot ``pool``) elsewhere."""
+    basis = torch.arange(2 ** n)
+
+    def bits(ws):
+        value = torch.zeros_like(basis)
+        for w in ws:
+            value = value * 2 + ((basis >> (n - 1 - w)) & 1)
+        return value
+
+    ctrl, target = bits(wires[:controls]), bits(wires[controls:])
     others = basis & ~sum(1 << (n - 1 - w) for w in wires)
-    src = local[:, None] * 2 ** k + local[None, :]
-    mask = others[:, None] == others[None, :]
-    return src, mask
+    same = (others[:, None] == others[None, :]) & (ctrl[:, None] == ctrl[None, :])
+    on = ctrl[:, None] == 2 ** controls - 1
+    entry = offset + pos * d * d + target[:, None] * d + target[None, :]
+    identity = torch.where(basis[:, None] == basis[None, :], pool + 1, pool)
+    return torch.where(same, torch.where(on, entry, identity), pool)
 
 
 class QNN(nn.Module):
@@ -244,8 +272,7 @@ class QNN(nn.Module):
 
     def expectations(self, x: torch.Tensor) -> torch.Tensor:
         """``<Z>`` on every wire, ``(batch, n_wires)``: probabilities times a +-1 sign table."""
-        state = self.states(x)
-        probs = state.real ** 2 + state.imag ** 2
+        probs = torch.view_as_real(self.states(x)).square().sum(-1)
         return probs @ self.z_signs.to(probs)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+import statistics
 import tempfile
 import time
 from dataclasses import asdict, dataclass
@@ -180,17 +181,19 @@ class Trainer:
         x, y = self.data.x_train, self.data.y_train
         order = torch.randperm(len(y), generator=self.shuffle)
         self.model.train()
-        loss_sum, correct = 0.0, 0
+        loss_sum, correct = torch.zeros(()), torch.zeros((), dtype=torch.long)
         for i in range(0, len(y), self.config.batch_size):
             idx = order[i:i + self.config.batch_size]
-            out = self.model(x[idx])
-            loss = F.nll_loss(out, y[idx])
+            xb, yb = x[idx], y[idx]
+            out = self.model(xb)
+            loss = F.nll_loss(out, yb)
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
-            loss_sum += loss.item() * len(idx)
-            correct += (out.argmax(1) == y[idx]).sum().item()
-        return loss_sum / len(y), correct / len(y)
+            with torch.no_grad():  # summed as tensors: no per-step conversion to Python
+                loss_sum += loss.detach().cpu() * len(idx)
+                correct += (out.argmax(1) == yb).sum().cpu()
+        return loss_sum.item() / len(y), correct.item() / len(y)
 
     def fit(self, resume: bool = False) -> dict:
         """Train for the remaining epochs; returns the history and final/best accuracies.
@@ -226,13 +229,16 @@ class Trainer:
         return self.summary()
 
     def summary(self) -> dict:
-        """Final accuracies (train/valid/test), the best validation epoch and its test accuracy."""
+        """Final accuracies (train/valid/test), median seconds per training epoch, the best
+        validation epoch and (with checkpoints) the test accuracy of its model."""
         d = self.data
         result = {"history": self.history, "epochs": self.epoch,
                   "train_acc": evaluate(self.model, d.x_train, d.y_train)[1],
                   "valid_acc": evaluate(self.model, d.x_valid, d.y_valid)[1],
                   "test_acc": evaluate(self.model, d.x_test, d.y_test)[1],
-                  "s_per_epoch": sum(h["epoch_s"] for h in self.history) / max(len(self.history), 1)}
+                  # the median: robust to the pauses of a shared machine
+                  "s_per_epoch": statistics.median(h["epoch_s"] for h in self.history)
+                  if self.history else 0.0}
         best = max(self.history, key=lambda h: h["valid_acc"], default=None)
         result["best_epoch"] = best["epoch"] if best else 0
         if self.out_dir is not None and (self.out_dir / BEST).exists():
