@@ -200,32 +200,53 @@ class Trainer:
 
         With ``resume``, continue from ``out_dir/last.pt`` when it exists.
         """
+        self.start(resume)
+        while not self.done:
+            self.run_epoch()
+        return self.finish()
+
+    def start(self, resume: bool = False) -> None:
+        """Restore the last checkpoint (with ``resume``) and open the progress bar."""
         if resume and self.out_dir is not None and (self.out_dir / LAST).exists():
             self._restore(load_checkpoint(self.out_dir / LAST))
         from tqdm import tqdm
 
-        bar = tqdm(total=self.config.epochs, initial=self.epoch, desc=f"train {self.data.name}",
-                   unit="epoch", disable=not self.progress, leave=False)
-        while self.epoch < self.config.epochs:
-            start = time.perf_counter()
-            lr = self.optimizer.param_groups[0]["lr"]
-            train_loss, train_acc = self._train_epoch()
-            self.scheduler.step()
-            epoch_s = time.perf_counter() - start
-            valid_loss, valid_acc = evaluate(self.model, self.data.x_valid, self.data.y_valid)
-            self.epoch += 1
-            self.history.append({"epoch": self.epoch, "lr": lr, "train_loss": train_loss,
-                                 "train_acc": train_acc, "valid_loss": valid_loss,
-                                 "valid_acc": valid_acc, "epoch_s": epoch_s})
-            improved = valid_acc > self.best_valid
-            self.best_valid = max(self.best_valid, valid_acc)
-            self._save(improved)
-            if self.on_epoch:
-                self.on_epoch(self.history)
-            bar.update(1)
-            bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{train_acc:.3f}",
-                            val=f"{valid_acc:.3f}")
-        bar.close()
+        self._bar = tqdm(total=self.config.epochs, initial=self.epoch, unit="epoch",
+                         desc=f"train {self.data.name}", disable=not self.progress, leave=False)
+
+    @property
+    def done(self) -> bool:
+        return self.epoch >= self.config.epochs
+
+    def run_epoch(self) -> dict:
+        """One epoch: train, step the schedule, validate, checkpoint; returns its metrics.
+
+        ``epoch_s`` is its training wall time, ``epoch_cpu_s`` this process's CPU time.
+        """
+        start, cpu = time.perf_counter(), time.process_time()
+        lr = self.optimizer.param_groups[0]["lr"]
+        train_loss, train_acc = self._train_epoch()
+        self.scheduler.step()
+        epoch_s, epoch_cpu_s = time.perf_counter() - start, time.process_time() - cpu
+        valid_loss, valid_acc = evaluate(self.model, self.data.x_valid, self.data.y_valid)
+        self.epoch += 1
+        metrics = {"epoch": self.epoch, "lr": lr, "train_loss": train_loss,
+                   "train_acc": train_acc, "valid_loss": valid_loss, "valid_acc": valid_acc,
+                   "epoch_s": epoch_s, "epoch_cpu_s": epoch_cpu_s}
+        self.history.append(metrics)
+        improved = valid_acc > self.best_valid
+        self.best_valid = max(self.best_valid, valid_acc)
+        self._save(improved)
+        if self.on_epoch:
+            self.on_epoch(self.history)
+        self._bar.update(1)
+        self._bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{train_acc:.3f}",
+                              val=f"{valid_acc:.3f}")
+        return metrics
+
+    def finish(self) -> dict:
+        """Close the progress bar; the :meth:`summary`."""
+        self._bar.close()
         return self.summary()
 
     def summary(self) -> dict:
@@ -237,8 +258,8 @@ class Trainer:
                   "valid_acc": evaluate(self.model, d.x_valid, d.y_valid)[1],
                   "test_acc": evaluate(self.model, d.x_test, d.y_test)[1],
                   # the median: robust to the pauses of a shared machine
-                  "s_per_epoch": statistics.median(h["epoch_s"] for h in self.history)
-                  if self.history else 0.0}
+                  "s_per_epoch": _median(self.history, "epoch_s"),
+                  "cpu_s_per_epoch": _median(self.history, "epoch_cpu_s")}
         best = max(self.history, key=lambda h: h["valid_acc"], default=None)
         result["best_epoch"] = best["epoch"] if best else 0
         if self.out_dir is not None and (self.out_dir / BEST).exists():
@@ -247,6 +268,10 @@ class Trainer:
             result["best_test_acc"] = evaluate(self.model, d.x_test, d.y_test)[1]
             self.model.load_state_dict(final)
         return result
+
+
+def _median(history: list[dict], key: str) -> float:
+    return statistics.median(h.get(key, 0.0) for h in history) if history else 0.0
 
 
 def plot_history(history: list[dict], path: str | os.PathLike, title: str = "") -> None:
