@@ -26,10 +26,11 @@ bench: setup
 	$(BIN)/qml-bench sim --json results/sim.json --out results
 
 # Peer simulators for the side-by-side benchmark. TorchQuantum goes in without its
-# declared dependencies: they would replace the CPU torch with a CUDA build.
+# declared dependencies (they would replace the CPU torch with a CUDA build); the few
+# it needs at import time are named here (benchmarks/peers/torchquantum.py loads it).
 bench-peers: setup
-	$(BIN)/python -m pip install -q pennylane pennylane-lightning qulacs qiskit-aer
-	$(BIN)/python -m pip install -q --no-deps torchquantum
+	$(BIN)/python -m pip install -q pennylane pennylane-lightning qulacs qiskit-aer qiskit-ibm-runtime pyyaml
+	$(BIN)/python -m pip install -q --no-deps torchquantum torchpack multimethod toml loguru pathos ppft torchdiffeq
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,11 +1,15 @@
 """Gate definitions: one self-describing record per gate.
 
-A record gives the gate's name, number of wires and parameters, a torch function
-from parameters to its matrix, and the flags the simulator's fast kernels and the
-parameter-shift rule read. Matrices follow this package's bit order: the first wire
-of a gate is the most significant bit of the matrix index (qiskit is the reverse;
-:mod:`qml.interop` converts). Every matrix function is vectorised: parameters of
-shape ``(..., n_params)`` give matrices of shape ``(..., 2**k, 2**k)``.
+A record gives the gate's name, number of wires and parameters, its matrix as data,
+and the flags the simulator's fast kernels and the parameter-shift rule read.
+Matrices follow this package's bit order: the first wire of a gate is the most
+significant bit of the matrix index (qiskit is the reverse; :mod:`qml.interop` converts).
+
+Every matrix entry of every gate here is ``coef * f1 * f2`` with each factor one of
+``cK = cos(a_K)``, ``sK = sin(a_K)``, ``eK = exp(i a_K)``, ``fK = exp(-i a_K)`` of a few
+angles ``a = W @ params``. So a gate is data: its angle map ``W`` and its entries, row by
+row, each ``(coef, factor, ...)``. One evaluator, :class:`TrigTable`, builds the matrices
+of one gate or of every gate of a circuit at once, with an exact analytic backward.
 
 Example:
     >>> import torch
@@ -19,141 +23,188 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
+from functools import cached_property, lru_cache
 
 import torch
 
-TWO_TERM = "two-term"    # generator with eigenvalues {a, a +/- 1/2}: one frequency
+TWO_TERM = "two-term"    # expectations have one frequency in this parameter
 FOUR_TERM = "four-term"  # controlled rotation, eigenvalues {0, 0, +/-1/2}: two frequencies
+_KINDS = "csef"          # factor kinds, in the order of the evaluator's table
+
+Entry = tuple            # (coef, factor, ...): at most two factors such as "c0", "e2"
 
 
 @dataclass(frozen=True)
 class Gate:
     """One gate: everything the package knows about it.
 
-    ``controls`` is the number of leading control wires (the matrix is
-    ``diag(I, U)`` over them); ``diagonal`` and ``permutation`` mark gates whose
-    matrices are diagonal or 0/1 permutations for all parameters; ``real`` marks
-    gates whose matrices are real for real parameters; ``shift_rules`` gives the
-    parameter-shift rule of each parameter.
+    ``angles`` (K rows of per-parameter weights) and ``entries`` (row-major, one per
+    matrix element) define the matrix. ``controls`` is the number of leading control
+    wires (the matrix is ``diag(I, U)`` over them); ``diagonal`` and ``permutation`` mark
+    gates whose matrices are diagonal or 0/1 permutations for all parameters; ``real``
+    marks gates whose matrices are real for real parameters. ``frequencies`` gives, per
+    parameter, the one frequency w of the matrix in it (1/2 for rotations exp(-i t/2 G),
+    1 for phases), from which follows the parameter-shift rule of expectations.
     """
 
     name: str
     n_wires: int
     n_params: int
-    matrix: Callable[[torch.Tensor], torch.Tensor]
+    entries: tuple[Entry, ...]
     doc: str
+    angles: tuple[tuple[float, ...], ...] = ()
     qiskit_name: str | None = None
     controls: int = 0
     diagonal: bool = False
     permutation: bool = False
     real: bool = False
-    shift_rules: tuple[str, ...] = ()
+    frequencies: tuple[float, ...] = ()
 
-    def __call__(self, params: torch.Tensor) -> torch.Tensor:
-        return self.matrix(params)
+    @property
+    def shift_rules(self) -> tuple[str, ...]:
+        """Parameter-shift rule per parameter: four terms for controlled half-angle rotations."""
+        return tuple(FOUR_TERM if w == 0.5 and self.controls else TWO_TERM for w in self.frequencies)
 
+    @cached_property
+    def table(self) -> "TrigTable":
+        return TrigTable([(self, list(range(self.n_params)))], self.n_params)
 
-def _complex_dtype(params: torch.Tensor) -> torch.dtype:
-    return torch.complex128 if params.dtype in (torch.float64, torch.complex128) else torch.complex64
-
-
-def _assemble(entries: list, params: torch.Tensor, dim: int) -> torch.Tensor:
-    """Stack ``dim*dim`` entries (tensors of shape params.shape[:-1] or numbers) into matrices."""
-    dtype = _complex_dtype(params)
-    shape = params.shape[:-1]
-    cols = [e.to(dtype) if torch.is_tensor(e) else torch.full(shape, e, dtype=dtype, device=params.device)
-            for e in entries]
-    return torch.stack(cols, dim=-1).reshape(*shape, dim, dim)
-
-
-def _constant(rows: list[list[complex]]) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A parameter-free gate: its matrix, cached per dtype and device."""
-    @lru_cache(maxsize=None)
-    def cached(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-        return torch.tensor(rows, dtype=dtype, device=device)
-
-    def matrix(params: torch.Tensor) -> torch.Tensor:
-        m = cached(_complex_dtype(params), params.device)
-        return m.expand(*params.shape[:-1], *m.shape) if params.dim() > 1 else m
-    return matrix
+    def matrix(self, params: torch.Tensor) -> torch.Tensor:
+        """Matrices for parameters of shape (..., n_params): shape (..., 2**k, 2**k), complex."""
+        dim = 2 ** self.n_wires
+        if not self.n_params:
+            m = _fixed_matrix(self, torch.complex128 if params.dtype == torch.float64 else torch.complex64,
+                              params.device)
+            return m.expand(*params.shape[:-1], dim, dim) if params.dim() > 1 else m
+        return self.table(params).reshape(*params.shape[:-1], dim, dim)
 
 
-def _half_angle(params: torch.Tensor, i: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
-    half = params[..., i] / 2
-    return torch.cos(half), torch.sin(half)
+@lru_cache(maxsize=None)
+def _fixed_matrix(gate: Gate, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """The matrix of a parameter-free gate; an MCX is built as the permutation it is."""
+    if gate.name == "mcx":
+        dim = 2 ** gate.n_wires
+        order = torch.arange(dim)
+        order[-2:] = torch.tensor([dim - 1, dim - 2])
+        return torch.eye(dim, dtype=dtype, device=device)[order]
+    dim = 2 ** gate.n_wires
+    return torch.tensor([e[0] for e in gate.entries], dtype=dtype, device=device).reshape(dim, dim)
 
 
-def _phase(angle: torch.Tensor) -> torch.Tensor:
-    return torch.polar(torch.ones_like(angle), angle)
+class TrigTable:
+    """The matrix entries of many gates at once, from one vector of sources.
+
+    Built from ``(gate, source index of each of its parameters)`` pairs; calling it on
+    sources of shape (..., n_sources) returns every entry of every gate, concatenated
+    in order, shape (..., total entries), as one autograd node.
+    """
+
+    def __init__(self, items, n_sources: int):
+        angle_rows, entries = [], []
+        for gate, sources in items:
+            base = len(angle_rows)
+            for row in gate.angles:
+                weights = [0.0] * n_sources
+                for j, w in enumerate(row):
+                    weights[sources[j]] += w
+                angle_rows.append(weights)
+            entries += [(coef, [(f[0], base + int(f[1:])) for f in factors]) for coef, *factors in gate.entries]
+        k = len(angle_rows)
+        self.k = k
+        self.weights = torch.tensor(angle_rows, dtype=torch.float64).reshape(k, n_sources).T
+        one = 4 * k
+        slots = [[_KINDS.index(kind) * k + a for kind, a in factors] + [one, one] for _, factors in entries]
+        self.first = torch.tensor([s[0] for s in slots])
+        self.second = torch.tensor([s[1] for s in slots])
+        self.coef = torch.tensor([complex(c) for c, _ in entries], dtype=torch.complex128)
+        self.angle_of = torch.cat([torch.arange(k).repeat(4), torch.tensor([k])])  # slot -> angle (k: none)
+        self._on: dict = {}
+
+    def on(self, dtype: torch.dtype, device: torch.device):
+        key = (dtype, device)
+        if key not in self._on:
+            cdtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+            self._on[key] = (self.weights.to(dtype=dtype, device=device), self.first.to(device),
+                             self.second.to(device), self.coef.to(dtype=cdtype, device=device),
+                             self.angle_of.to(device))
+        return self._on[key]
+
+    def __call__(self, sources: torch.Tensor) -> torch.Tensor:
+        return _TrigValues.apply(sources, self)
 
 
-def _controlled(target: Callable[[torch.Tensor], torch.Tensor], n_target: int,
-                controls: int = 1) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The matrix diag(I, ..., I, U) of a gate controlled on its first ``controls`` wires."""
-    dim = 2 ** (n_target + controls)
-    tdim = 2 ** n_target
-
-    def matrix(params: torch.Tensor) -> torch.Tensor:
-        u = target(params)
-        out = torch.zeros(*u.shape[:-2], dim, dim, dtype=u.dtype, device=u.device)
-        idx = torch.arange(dim - tdim, device=u.device)
-        out[..., idx, idx] = 1
-        out[..., dim - tdim:, dim - tdim:] = u
-        return out
-    return matrix
+def _factors(a: torch.Tensor, derivative: bool) -> torch.Tensor:
+    """[cos, sin, e^{ia}, e^{-ia}, 1] of every angle (or their derivatives), complex."""
+    c, s = torch.cos(a), torch.sin(a)
+    zero = a.new_zeros(*a.shape[:-1], 1)
+    if derivative:  # d cos = -sin, d sin = cos, d e^{ia} = i e^{ia}, d e^{-ia} = -i e^{-ia}
+        re = torch.cat([-s, c, -s, -s, zero], -1)
+        im = torch.cat([torch.zeros_like(a), torch.zeros_like(a), c, -c, zero], -1)
+    else:
+        re = torch.cat([c, s, c, c, zero + 1], -1)
+        im = torch.cat([torch.zeros_like(a), torch.zeros_like(a), s, -s, zero], -1)
+    return torch.complex(re, im)
 
 
-# --- single-qubit matrices -------------------------------------------------------------
+class _TrigValues(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, sources, table: TrigTable):
+        weights, first, second, coef, _ = table.on(sources.dtype, sources.device)
+        a = sources @ weights
+        f = _factors(a, derivative=False)
+        ctx.table = table
+        ctx.save_for_backward(a, sources)
+        return coef * f[..., first] * f[..., second]
 
-def _rx(p):
-    c, s = _half_angle(p)
-    return _assemble([c, -1j * s, -1j * s, c], p, 2)
-
-
-def _ry(p):
-    c, s = _half_angle(p)
-    return _assemble([c, -s, s, c], p, 2)
-
-
-def _rz(p):
-    e = _phase(p[..., 0] / 2)
-    return _assemble([e.conj(), 0, 0, e], p, 2)
-
-
-def _p(p):
-    return _assemble([1, 0, 0, _phase(p[..., 0])], p, 2)
-
-
-def _u3(p):
-    c, s = _half_angle(p)
-    ephi, elam = _phase(p[..., 1]), _phase(p[..., 2])
-    return _assemble([c, -elam * s, ephi * s, ephi * elam * c], p, 2)
+    @staticmethod
+    def backward(ctx, grad):
+        a, sources = ctx.saved_tensors
+        weights, first, second, coef, angle_of = ctx.table.on(sources.dtype, sources.device)
+        f, df = _factors(a, derivative=False), _factors(a, derivative=True)
+        h = grad.conj() * coef
+        by_first = (h * df[..., first] * f[..., second]).real
+        by_second = (h * f[..., first] * df[..., second]).real
+        grad_a = torch.zeros(*a.shape[:-1], a.shape[-1] + 1, dtype=a.dtype, device=a.device)
+        grad_a.index_add_(grad_a.dim() - 1, angle_of[first], by_first)
+        grad_a.index_add_(grad_a.dim() - 1, angle_of[second], by_second)
+        return grad_a[..., :-1] @ weights.T, None
 
 
-def _u2(p):
-    half_pi = torch.full_like(p[..., :1], math.pi / 2)
-    return _u3(torch.cat([half_pi, p], dim=-1))
+def _rows_entries(rows: list[list[complex]]) -> tuple[Entry, ...]:
+    return tuple((v,) for row in rows for v in row)
 
 
-# --- two-qubit rotations: exp(-i theta/2 P) for a two-qubit Pauli P ----------------------
-
-def _pauli_rotation(pauli: list[list[complex]]) -> Callable[[torch.Tensor], torch.Tensor]:
-    generator = torch.tensor(pauli, dtype=torch.complex128)
-
-    def matrix(p):
-        c, s = _half_angle(p)
-        g = generator.to(dtype=_complex_dtype(p), device=p.device)
-        eye = torch.eye(4, dtype=g.dtype, device=p.device)
-        return c[..., None, None] * eye - 1j * s[..., None, None] * g
-    return matrix
+def _controlled(target: list[Entry], controls: int = 1) -> list[Entry]:
+    """Entries of diag(I, ..., I, U) for a target given by its entries."""
+    tdim = int(round(math.sqrt(len(target))))
+    dim = tdim * 2 ** controls
+    low = dim - tdim
+    return [target[(r - low) * tdim + (c - low)] if r >= low and c >= low else ((1,) if r == c else (0,))
+            for r in range(dim) for c in range(dim)]
 
 
-def _rzz(p):
-    e = _phase(p[..., 0] / 2)
-    d = [e.conj(), e, e, e.conj()]
-    return _assemble([d[i] if i == j else 0 for i in range(4) for j in range(4)], p, 4)
+def _controlled_rows(rows: list[list[complex]], controls: int = 1) -> list[Entry]:
+    return _controlled(list(_rows_entries(rows)), controls)
+
+
+_HALF = ((0.5,),)                                      # a0 = theta / 2
+_WHOLE = ((1.0,),)                                     # a0 = lambda
+_RX = [(1, "c0"), (-1j, "s0"), (-1j, "s0"), (1, "c0")]
+_RY = [(1, "c0"), (-1, "s0"), (1, "s0"), (1, "c0")]
+_RZ = [(1, "f0"), (0,), (0,), (1, "e0")]
+_P = [(1,), (0,), (0,), (1, "e0")]
+_U3_ANGLES = ((0.5, 0, 0), (0, 1, 0), (0, 0, 1), (0, 1, 1))   # theta/2, phi, lambda, phi+lambda
+_U3 = [(1, "c0"), (-1, "e2", "s0"), (1, "e1", "s0"), (1, "e3", "c0")]
+_U2_ANGLES = ((1, 0), (0, 1), (1, 1))                          # phi, lambda, phi+lambda
+_U2 = [(math.sqrt(0.5),), (-math.sqrt(0.5), "e1"), (math.sqrt(0.5), "e0"), (math.sqrt(0.5), "e2")]
+_RZZ = [(1, "f0") if r == c and r in (0, 3) else (1, "e0") if r == c else (0,) for r in range(4) for c in range(4)]
+
+
+def _pauli_rotation(pauli: list[list[complex]]) -> list[Entry]:
+    """Entries of exp(-i theta/2 P) = cos I - i sin P for a Pauli matrix P."""
+    dim = len(pauli)
+    return [(1, "c0") if r == c else (-1j * pauli[r][c], "s0") if pauli[r][c] else (0,)
+            for r in range(dim) for c in range(dim)]
 
 
 _SQ2 = 1 / math.sqrt(2)
@@ -174,6 +225,7 @@ def _sqrt_h():
 
 
 def _mcx_rows(n_wires: int) -> list[list[int]]:
+    """The (small) matrix of a multi-controlled X: the last two basis states swapped."""
     dim = 2 ** n_wires
     perm = list(range(dim))
     perm[dim - 2], perm[dim - 1] = dim - 1, dim - 2
@@ -181,63 +233,64 @@ def _mcx_rows(n_wires: int) -> list[list[int]]:
 
 
 def _record(name, n_wires, n_params, matrix, doc, qiskit_name=None, **flags) -> Gate:
-    if n_params and "shift_rules" not in flags:
-        flags["shift_rules"] = (TWO_TERM,) * n_params
-    return Gate(name, n_wires, n_params, matrix, doc, qiskit_name or name, **flags)
+    """A gate from ``matrix``: rows of constants, or (angle map, entries) when parameterized."""
+    if n_params:
+        angles, entries = matrix
+        flags.setdefault("frequencies", (0.5,) * n_params)
+    else:
+        angles, entries = (), _rows_entries(matrix) if isinstance(matrix[0], list) else matrix
+    return Gate(name, n_wires, n_params, tuple(entries), doc, tuple(angles), qiskit_name or name, **flags)
 
 
 _PAULI_FREE = dict(diagonal=True, real=True, permutation=True)
 
 _RECORDS = [
-    _record("id", 1, 0, _constant(_I), "identity", **_PAULI_FREE),
-    _record("x", 1, 0, _constant(_X), "Pauli X (NOT)", permutation=True, real=True),
-    _record("y", 1, 0, _constant(_Y), "Pauli Y"),
-    _record("z", 1, 0, _constant(_Z), "Pauli Z", diagonal=True, real=True),
-    _record("h", 1, 0, _constant(_H), "Hadamard", real=True),
-    _record("s", 1, 0, _constant([[1, 0], [0, 1j]]), "S = sqrt(Z)", diagonal=True),
-    _record("sdg", 1, 0, _constant([[1, 0], [0, -1j]]), "S-dagger", diagonal=True),
-    _record("t", 1, 0, _constant([[1, 0], [0, complex(_SQ2, _SQ2)]]), "T = sqrt(S)", diagonal=True),
-    _record("tdg", 1, 0, _constant([[1, 0], [0, complex(_SQ2, -_SQ2)]]), "T-dagger", diagonal=True),
-    _record("sx", 1, 0, _constant([[(1 + 1j) / 2, (1 - 1j) / 2], [(1 - 1j) / 2, (1 + 1j) / 2]]),
+    _record("id", 1, 0, (_I), "identity", **_PAULI_FREE),
+    _record("x", 1, 0, (_X), "Pauli X (NOT)", permutation=True, real=True),
+    _record("y", 1, 0, (_Y), "Pauli Y"),
+    _record("z", 1, 0, (_Z), "Pauli Z", diagonal=True, real=True),
+    _record("h", 1, 0, (_H), "Hadamard", real=True),
+    _record("s", 1, 0, ([[1, 0], [0, 1j]]), "S = sqrt(Z)", diagonal=True),
+    _record("sdg", 1, 0, ([[1, 0], [0, -1j]]), "S-dagger", diagonal=True),
+    _record("t", 1, 0, ([[1, 0], [0, complex(_SQ2, _SQ2)]]), "T = sqrt(S)", diagonal=True),
+    _record("tdg", 1, 0, ([[1, 0], [0, complex(_SQ2, -_SQ2)]]), "T-dagger", diagonal=True),
+    _record("sx", 1, 0, ([[(1 + 1j) / 2, (1 - 1j) / 2], [(1 - 1j) / 2, (1 + 1j) / 2]]),
             "sqrt(X)"),
-    _record("sxdg", 1, 0, _constant([[(1 - 1j) / 2, (1 + 1j) / 2], [(1 + 1j) / 2, (1 - 1j) / 2]]),
+    _record("sxdg", 1, 0, ([[(1 - 1j) / 2, (1 + 1j) / 2], [(1 + 1j) / 2, (1 - 1j) / 2]]),
             "sqrt(X)-dagger"),
-    _record("sh", 1, 0, _constant(_sqrt_h()), "sqrt(Hadamard)", qiskit_name=None),
-    _record("rx", 1, 1, _rx, "rotation exp(-i theta/2 X)"),
-    _record("ry", 1, 1, _ry, "rotation exp(-i theta/2 Y)", real=True),
-    _record("rz", 1, 1, _rz, "rotation exp(-i theta/2 Z)", diagonal=True),
-    _record("p", 1, 1, _p, "phase diag(1, exp(i lambda)); qiskit's p and u1", diagonal=True),
-    _record("u2", 1, 2, _u2, "u2(phi, lambda) = u3(pi/2, phi, lambda)"),
-    _record("u3", 1, 3, _u3, "u3(theta, phi, lambda), qiskit's U3Gate/UGate"),
-    _record("cx", 2, 0, _constant(_mcx_rows(2)), "controlled X (CNOT)", controls=1,
+    _record("sh", 1, 0, (_sqrt_h()), "sqrt(Hadamard)", qiskit_name=None),
+    _record("rx", 1, 1, (_HALF, _RX), "rotation exp(-i theta/2 X)"),
+    _record("ry", 1, 1, (_HALF, _RY), "rotation exp(-i theta/2 Y)", real=True),
+    _record("rz", 1, 1, (_HALF, _RZ), "rotation exp(-i theta/2 Z)", diagonal=True),
+    _record("p", 1, 1, (_WHOLE, _P), "phase diag(1, exp(i lambda)); qiskit's p and u1", diagonal=True,
+            frequencies=(1,)),
+    _record("u2", 1, 2, (_U2_ANGLES, _U2), "u2(phi, lambda) = u3(pi/2, phi, lambda)", frequencies=(1, 1)),
+    _record("u3", 1, 3, (_U3_ANGLES, _U3), "u3(theta, phi, lambda), qiskit's U3Gate/UGate", frequencies=(0.5, 1, 1)),
+    _record("cx", 2, 0, (_mcx_rows(2)), "controlled X (CNOT)", controls=1,
             permutation=True, real=True),
-    _record("cy", 2, 0, _controlled(_constant(_Y), 1), "controlled Y", controls=1),
-    _record("cz", 2, 0, _constant([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, -1]]),
+    _record("cy", 2, 0, _controlled_rows(_Y), "controlled Y", controls=1),
+    _record("cz", 2, 0, ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, -1]]),
             "controlled Z", controls=1, diagonal=True, real=True),
-    _record("ch", 2, 0, _controlled(_constant(_H), 1), "controlled Hadamard", controls=1, real=True),
-    _record("swap", 2, 0, _constant([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
+    _record("ch", 2, 0, _controlled_rows(_H), "controlled Hadamard", controls=1, real=True),
+    _record("swap", 2, 0, ([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
             "swap", permutation=True, real=True),
-    _record("iswap", 2, 0, _constant([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]]),
+    _record("iswap", 2, 0, ([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]]),
             "iSWAP"),
-    _record("sqrtswap", 2, 0, _constant([[1, 0, 0, 0], [0, (1 + 1j) / 2, (1 - 1j) / 2, 0],
+    _record("sqrtswap", 2, 0, ([[1, 0, 0, 0], [0, (1 + 1j) / 2, (1 - 1j) / 2, 0],
                                          [0, (1 - 1j) / 2, (1 + 1j) / 2, 0], [0, 0, 0, 1]]),
             "sqrt(SWAP)", qiskit_name=None),
-    _record("crx", 2, 1, _controlled(_rx, 1), "controlled RX", controls=1, shift_rules=(FOUR_TERM,)),
-    _record("cry", 2, 1, _controlled(_ry, 1), "controlled RY", controls=1, real=True,
-            shift_rules=(FOUR_TERM,)),
-    _record("crz", 2, 1, _controlled(_rz, 1), "controlled RZ", controls=1, diagonal=True,
-            shift_rules=(FOUR_TERM,)),
-    _record("cp", 2, 1, _controlled(_p, 1), "controlled phase; qiskit's cp and cu1", controls=1,
-            diagonal=True),
-    _record("cu3", 2, 3, _controlled(_u3, 1), "controlled u3", controls=1,
-            shift_rules=(FOUR_TERM, TWO_TERM, TWO_TERM)),
-    _record("rxx", 2, 1, _pauli_rotation(_kron(_X, _X)), "exp(-i theta/2 X(x)X)"),
-    _record("ryy", 2, 1, _pauli_rotation(_kron(_Y, _Y)), "exp(-i theta/2 Y(x)Y)"),
-    _record("rzz", 2, 1, _rzz, "exp(-i theta/2 Z(x)Z)", diagonal=True),
-    _record("rzx", 2, 1, _pauli_rotation(_kron(_Z, _X)), "exp(-i theta/2 Z(x)X): Z on the first wire"),
-    _record("ccx", 3, 0, _constant(_mcx_rows(3)), "Toffoli", controls=2, permutation=True, real=True),
-    _record("cswap", 3, 0, _controlled(_constant([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
-                                       2), "Fredkin (controlled swap)", controls=1, permutation=True,
+    _record("crx", 2, 1, (_HALF, _controlled(_RX)), "controlled RX", controls=1),
+    _record("cry", 2, 1, (_HALF, _controlled(_RY)), "controlled RY", controls=1, real=True),
+    _record("crz", 2, 1, (_HALF, _controlled(_RZ)), "controlled RZ", controls=1, diagonal=True),
+    _record("cp", 2, 1, (_WHOLE, _controlled(_P)), "controlled phase; qiskit's cp and cu1", controls=1,
+            diagonal=True, frequencies=(1,)),
+    _record("cu3", 2, 3, (_U3_ANGLES, _controlled(_U3)), "controlled u3", controls=1, frequencies=(0.5, 1, 1)),
+    _record("rxx", 2, 1, (_HALF, _pauli_rotation(_kron(_X, _X))), "exp(-i theta/2 X(x)X)"),
+    _record("ryy", 2, 1, (_HALF, _pauli_rotation(_kron(_Y, _Y))), "exp(-i theta/2 Y(x)Y)"),
+    _record("rzz", 2, 1, (_HALF, _RZZ), "exp(-i theta/2 Z(x)Z)", diagonal=True),
+    _record("rzx", 2, 1, (_HALF, _pauli_rotation(_kron(_Z, _X))), "exp(-i theta/2 Z(x)X): Z on the first wire"),
+    _record("ccx", 3, 0, (_mcx_rows(3)), "Toffoli", controls=2, permutation=True, real=True),
+    _record("cswap", 3, 0, _controlled_rows([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]), "Fredkin (controlled swap)", controls=1, permutation=True,
             real=True),
 ]
 
@@ -254,8 +307,8 @@ def mcx(n_wires: int) -> Gate:
     """The multi-controlled X on ``n_wires`` wires (controls first, target last)."""
     if n_wires < 2:
         raise ValueError(f"mcx needs at least 2 wires (a control and a target), got {n_wires}")
-    return Gate("mcx", n_wires, 0, _constant(_mcx_rows(n_wires)), "multi-controlled X", "mcx",
-                controls=n_wires - 1, permutation=True, real=True)
+    return Gate("mcx", n_wires, 0, (), "multi-controlled X", qiskit_name="mcx", controls=n_wires - 1,
+                permutation=True, real=True)
 
 
 def get_gate(name: str, n_wires: int | None = None) -> Gate:

@@ -17,7 +17,7 @@ import torch
 
 from qml.circuit import Circuit
 from qml.sim import kernels
-from qml.sim.plan import Plan, plan_for
+from qml.sim.plan import plan_for
 
 GRADIENTS = ("autograd", "adjoint")
 DTYPES = (torch.complex64, torch.complex128)
@@ -47,13 +47,23 @@ def simulate(circuit: Circuit, params=None, inputs=None, *, dtype: torch.dtype =
     params = check_params(circuit, params, real_dtype, device)
     inputs = check_inputs(circuit, inputs, real_dtype, device)
     batch = check_batch(params, inputs, initial_state)
-    state = initial(circuit.n_wires, batch, dtype, device, initial_state)
+    check_size(circuit.n_wires, batch, dtype, device)
     plan = plan_for(circuit)
-    operands = plan.operands(params, inputs, batch, real_dtype, device)
+    state = None if initial_state is None else initial(circuit.n_wires, initial_state, dtype, device)
+    real = plan.real and (state is None or not state.imag.any())  # real gates, real state
+    work_dtype = real_dtype if real else dtype
+    prefix_state, steps, operands = plan.prepare(params, inputs, batch, work_dtype, device,
+                                                 from_zero=state is None)
+    if state is None:
+        state = prefix_state if prefix_state is not None else zero_state(circuit.n_wires, batch, work_dtype,
+                                                                         device)
+    elif real:
+        state = state.real
     if gradient == "adjoint" and torch.is_grad_enabled():
-        state = _AdjointRun.apply(plan, state, *operands)
+        state = _AdjointRun.apply(steps, state, *operands)
     else:
-        state = plan.run(state, operands)
+        state = plan.run(steps, state, operands)
+    state = state.to(dtype)
     if circuit.global_phase:
         state = state * complex(math.cos(circuit.global_phase), math.sin(circuit.global_phase))
     return state
@@ -63,21 +73,22 @@ class _AdjointRun(torch.autograd.Function):
     """The circuit as one autograd node whose backward is the adjoint method."""
 
     @staticmethod
-    def forward(ctx, plan: Plan, state: torch.Tensor, *operands):
-        out = plan.run(state, operands)
-        ctx.plan = plan
-        ctx.save_for_backward(out, *[m for m in operands if m is not None])
-        return out
+    def forward(ctx, steps: list, state: torch.Tensor, *operands):
+        for step, m in zip(steps, operands):
+            state = step.kernel.apply(state, m)
+        ctx.steps = steps
+        ctx.save_for_backward(state, *[m for m in operands if m is not None])
+        return state
 
     @staticmethod
     def backward(ctx, lam: torch.Tensor):
         out, *saved = ctx.saved_tensors
         saved = iter(saved)
-        operands = [None if not step.trainable else next(saved) for step in ctx.plan.steps]
+        operands = [None if not step.trainable else next(saved) for step in ctx.steps]
         grads: list = [None] * len(operands)
         psi = out
         for i in reversed(range(len(operands))):
-            step, m = ctx.plan.steps[i], operands[i]
+            step, m = ctx.steps[i], operands[i]
             psi = step.kernel.apply(psi, m, inverse=True)  # the state before step i
             if m is not None and ctx.needs_input_grad[2 + i]:
                 g = step.kernel.grad(lam, psi, shared=m.dim() == (1 if step.diagonal else 2))
@@ -159,18 +170,24 @@ def check_batch(params, inputs, initial_state) -> int:
     return batch
 
 
-def initial(n: int, batch: int, dtype, device, state: torch.Tensor | None) -> torch.Tensor:
-    """|0...0> for every sample, or the given states checked and cast."""
+def check_size(n: int, batch: int, dtype, device) -> None:
+    """A clear error when the states cannot fit in the device's memory."""
     itemsize = torch.empty(0, dtype=dtype).element_size()
     limit = kernels.max_qubits_for(batch, itemsize, device)
     if n > limit:
         need = batch * itemsize * 2 ** n / 2 ** 30
         raise ValueError(f"{n} qubits need {need:.3g} GiB for a batch of {batch} states; this {device.type} "
                          f"device holds at most {limit} qubits")
-    if state is None:
-        out = torch.zeros(batch, 2 ** n, dtype=dtype, device=device)
-        out[:, 0] = 1
-        return out
+
+
+def zero_state(n: int, batch: int, dtype, device) -> torch.Tensor:
+    out = torch.zeros(batch, 2 ** n, dtype=dtype, device=device)
+    out[:, 0] = 1
+    return out
+
+
+def initial(n: int, state, dtype, device) -> torch.Tensor:
+    """Given initial states, checked and cast."""
     state = torch.as_tensor(state, device=device).to(dtype)
     if state.dim() != 2 or state.shape[1] != 2 ** n:
         raise ValueError(f"initial_state must have shape (batch, {2 ** n}), got {tuple(state.shape)}")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import lru_cache
 
 import torch
 
@@ -39,11 +40,22 @@ def expval_z(state: torch.Tensor) -> torch.Tensor:
     n = _n_wires(state)
     b = state.shape[0]
     probs = probabilities(state)
+    if n <= _SIGN_TABLE_MAX:  # one matmul with the (2**n, n) table of +/-1
+        return probs @ _z_signs(n, probs.dtype, probs.device)
     out = []
     for w in range(n):
         p = probs.view(b, 2 ** w, 2, -1).sum((1, 3))
         out.append(p[:, 0] - p[:, 1])
     return torch.stack(out, dim=1)
+
+
+_SIGN_TABLE_MAX = 12
+
+
+@lru_cache(maxsize=None)
+def _z_signs(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    bits = (torch.arange(2 ** n, device=device).unsqueeze(1) >> torch.arange(n - 1, -1, -1, device=device)) & 1
+    return (1 - 2 * bits).to(dtype)
 
 
 class PauliSum:

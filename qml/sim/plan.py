@@ -1,154 +1,353 @@
-"""Compiling a Circuit into steps, and building all gate matrices of a call at once.
+"""Compiling a Circuit into steps, and building all operands of a call with a few gathers.
 
-The plan depends only on the circuit's structure and is cached on the circuit. Per
-call, :meth:`Plan.operands` gathers every parameter (constants, trainable values,
-input features) with one index per gate kind and builds all matrices of that kind in
-one vectorised call, so the Python work per call is per gate kind, never per sample.
+Compilation:
+
+* **Product-state prefix.** From ``|0...0>`` the leading single-qubit gates (an angle
+  encoder, typically) leave a product state: they act on one 2-vector per wire, a
+  layer at a time, and the state is the Kronecker product of those vectors.
+* **Fusion.** Shared-parameter gates are packed greedily into blocks of at most
+  ``FUSE_WIDTH`` wires: a gate joins the latest block on its wires when the block stays
+  narrow enough (gates on other wires commute past it), or else the most recent block.
+  A layer of rotations and its entanglers then costs a few passes over the state. Runs
+  of permutation gates become one index gather, diagonal blocks one product, and
+  per-sample gates (inputs, per-sample parameters) stay single steps.
+
+Per call, the matrices of all gates are built by two :class:`qml.gates.TrigTable`
+evaluations (shared, per sample), each one autograd node, straight into two flat
+buffers; each step's operand is then a single gather from them with an index fixed at compile time (adjoint ops read a transposed
+index into a conjugated copy), and a block's matrix is the tree product of its gates
+embedded by that gather. Everything is differentiable: autograd, or the adjoint
+method's dL/d(operand), reaches every angle. Operands without parameters are cached.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 from qml.circuit import Circuit, Input, Op, Param
+from qml.gates import TrigTable
 from qml.sim import kernels
 
+FUSE_WIDTH = 5
 _PERM_KINDS = {"x": 0, "cx": 0, "ccx": 0, "mcx": 0, "swap": 1, "cswap": 2}
 
 
 @dataclass
 class Step:
-    """One pass over the state: a kernel and where its operand comes from."""
+    """One pass over the state: a kernel and the gates whose product it applies."""
 
     kernel: object
-    op_index: int | None     # index into the plan's gate list (None for a fused permutation)
+    ops: tuple[int, ...]                    # indices into the plan's gate list
     diagonal: bool = False
+    batched: bool = False                   # operand per sample (a single per-sample gate)
+    constant: bool = False                  # the operand depends on no parameter or input
+    _index: dict = field(default_factory=dict, repr=False)
 
     @property
     def trainable(self) -> bool:
-        return self.op_index is not None
+        return not isinstance(self.kernel, kernels.Permutation)
+
+    @property
+    def width(self) -> int:
+        return 2 ** len(self.kernel.wires)
+
+
+@dataclass
+class _Block:
+    wires: set
+    ops: list
+    fusable: bool
+
+
+class _Layout:
+    """Where each gate's matrix lies in the call's flat buffers, for one parameter layout.
+
+    Shared buffer: the shared kinds' matrices, then the parameter-free matrices, then
+    the scalars 0 and 1; followed, when some gate is an adjoint, by its conjugate.
+    Per-sample buffer: the per-sample kinds' matrices (and then their conjugates).
+    """
+
+    def __init__(self, plan: "Plan", per_sample: bool):
+        n_const, n_param = len(plan.consts), len(plan.names)
+        offsets = {"const": 0, "param": n_const, "input": n_const + n_param}
+        consts = iter(range(n_const))
+        items = {False: [], True: []}         # per buffer: (op index, gate, source of each parameter)
+        self.fixed = []                       # parameter-free ops, in order
+        for i, op in enumerate(plan.gates):
+            if op.name == "unitary" or not op.params:
+                if not (op.name in _PERM_KINDS and len(op.wires) > FUSE_WIDTH):  # those are gathers
+                    self.fixed.append(i)
+                continue
+            sources = [offsets["param"] + plan.names.index(p.name) if isinstance(p, Param)
+                       else offsets["input"] + p.index if isinstance(p, Input) else next(consts)
+                       for p in op.params]
+            items[plan.batched(op, per_sample)].append((i, op.gate, sources))
+        n_sources = {False: n_const + (0 if per_sample else n_param), True: n_const + n_param + plan.n_inputs}
+        self.tables = {b: TrigTable([(g, src) for _, g, src in items[b]], n_sources[b]) if items[b] else None
+                       for b in (False, True)}
+        self.where: dict[int, tuple[bool, int]] = {}   # op -> (batched, offset)
+        size = {False: 0, True: 0}
+        for b in (False, True):
+            for i, _, _ in items[b]:
+                self.where[i] = (b, size[b])
+                size[b] += plan.dim(i) ** 2
+        for i in self.fixed:
+            self.where[i] = (False, size[False])
+            size[False] += plan.dim(i) ** 2
+        self.zero, self.one = size[False], size[False] + 1
+        self.size = {False: size[False] + 2, True: size[True]}
+        self.conj = {b: any(plan.gates[i].adjoint for i, (bb, _) in self.where.items() if bb == b)
+                     for b in (False, True)}
+
+    def entries(self, plan: "Plan", i: int, row, col):
+        """Positions of entries (row, col) of op i's (possibly adjoint) matrix in its buffer."""
+        batched, offset = self.where[i]
+        d = plan.dim(i)
+        if plan.gates[i].adjoint:
+            return self.size[batched] + offset + col * d + row
+        return offset + row * d + col
 
 
 class Plan:
-    """The steps of a circuit and the gather indices of its parameters."""
+    """The steps of a circuit for each parameter layout, and how to build their operands."""
 
     def __init__(self, circuit: Circuit):
-        self.circuit = circuit
         self.n = circuit.n_wires
         self.names = circuit.parameters
-        self.gates = circuit.gates
+        self.gates = [op for op in circuit.gates if op.name != "id"]
         self.consts = [p for op in self.gates for p in op.params if isinstance(p, float)]
-        self.steps = self._compile()
-        self._groups: dict = {}
+        self.n_inputs = circuit.n_inputs
+        self.real = all(_is_real(op) for op in self.gates)
+        self.prefix_length = next((i for i, op in enumerate(self.gates) if len(op.wires) > 1),
+                                  len(self.gates))
+        self._compiled: dict = {}
+        self._layouts: dict = {}
+        self._fixed: dict = {}
 
-    def _compile(self) -> list[Step]:
-        steps: list[Step] = []
-        run: list[tuple[int, tuple[int, ...]]] = []  # consecutive permutation gates
+    def dim(self, i: int) -> int:
+        return 2 ** len(self.gates[i].wires)
 
-        def flush():
-            if run:
-                steps.append(Step(kernels.Permutation(self.n, kernels.permutation_index(self.n, run)), None))
-                run.clear()
+    def batched(self, op: Op, per_sample: bool) -> bool:
+        return _reads(op, Input) or (per_sample and _reads(op, Param))
 
-        for i, op in enumerate(self.gates):
-            if op.name in _PERM_KINDS:
-                run.append((_PERM_KINDS[op.name], op.wires))
-                continue
-            if op.name == "id":
-                continue
-            flush()
-            diagonal = op.name != "unitary" and op.gate.diagonal
-            kernel = (kernels.Diagonal if diagonal else kernels.Dense)(self.n, op.wires)
-            steps.append(Step(kernel, i, diagonal))
-        flush()
-        return steps
+    def layout(self, per_sample: bool) -> _Layout:
+        if per_sample not in self._layouts:
+            self._layouts[per_sample] = _Layout(self, per_sample)
+        return self._layouts[per_sample]
 
-    def _sources(self, op: Op, consts: iter, per_sample_params: bool):
-        """Where each parameter of ``op`` comes from: ('const'|'param'|'input', index)."""
-        out = []
-        for p in op.params:
-            if isinstance(p, Param):
-                out.append(("param", self.names.index(p.name)))
-            elif isinstance(p, Input):
-                out.append(("input", p.index))
+    def compiled(self, per_sample: bool, from_zero: bool) -> tuple[int, list[Step]]:
+        """(number of prefix gates, steps) for a parameter layout; from_zero: start in |0...0>."""
+        key = (per_sample, from_zero)
+        if key not in self._compiled:
+            start = self.prefix_length if from_zero else 0
+            self._compiled[key] = (start, self._fuse(range(start, len(self.gates)), per_sample))
+        return self._compiled[key]
+
+    def _fuse(self, order, per_sample: bool) -> list[Step]:
+        width = min(self.n, FUSE_WIDTH)
+        blocks: list[_Block] = []
+        owner: dict[int, int] = {}
+
+        def joinable(b: int, wires: set) -> bool:
+            return b >= 0 and blocks[b].fusable and len(blocks[b].wires | wires) <= width
+
+        for i in order:
+            op = self.gates[i]
+            wires = set(op.wires)
+            fusable = not self.batched(op, per_sample)
+            latest_owner = max((owner[w] for w in wires if w in owner), default=-1)
+            target = -1
+            if fusable:
+                target = latest_owner if joinable(latest_owner, wires) else \
+                    len(blocks) - 1 if joinable(len(blocks) - 1, wires) else -1
+            if target >= 0:
+                blocks[target].wires |= wires
+                blocks[target].ops.append(i)
             else:
-                out.append(("const", next(consts)))
-        batched = any(k == "input" or (k == "param" and per_sample_params) for k, _ in out)
-        return out, batched
+                blocks.append(_Block(wires, [i], fusable))
+                target = len(blocks) - 1
+            for w in wires:
+                owner[w] = target
+        return [self._step(b) for b in blocks]
 
-    def groups(self, per_sample_params: bool, device: torch.device):
-        """Gate kinds with their ops and gather indices, for one parameter layout and device.
+    def _step(self, block: _Block) -> Step:
+        ops = [self.gates[i] for i in block.ops]
+        constant = not any(_reads(op, (Param, Input)) for op in ops)
+        if all(op.name in _PERM_KINDS for op in ops):
+            index = kernels.permutation_index(self.n, [(_PERM_KINDS[op.name], op.wires) for op in ops])
+            return Step(kernels.Permutation(self.n, index), tuple(block.ops), constant=True)
+        diagonal = all(_is_diagonal(op) for op in ops)
+        wires = tuple(sorted(block.wires)) if len(ops) > 1 else ops[0].wires
+        kernel = (kernels.Diagonal if diagonal else kernels.Dense)(self.n, wires)
+        return Step(kernel, tuple(block.ops), diagonal, not block.fusable, constant)
 
-        Shared table: [constants, params]; per-sample table: [constants, params
-        (expanded to the batch when shared), inputs].
+    # --- indices (compile time) --------------------------------------------------------------
+
+    def _step_index(self, step: Step, layout: _Layout) -> torch.Tensor:
+        """Gather index of the step's operand: (m, D) diagonals or (m, D, D) embedded matrices.
+
+        Gate i on local axes L of the step's k wires: entry (a, b) of its embedding is its
+        matrix entry (a_L, b_L) where a and b agree off L, and zero elsewhere.
         """
-        key = (per_sample_params, device)
-        if key in self._groups:
-            return self._groups[key]
-        n_const, n_param = len(self.consts), len(self.names)
-        consts = iter(range(n_const))
-        grouped = defaultdict(list)
-        constant_ops = []
-        for i, op in enumerate(self.gates):
-            if op.name == "unitary" or not op.params:
-                constant_ops.append(i)
-                continue
-            sources, batched = self._sources(op, consts, per_sample_params)
-            offsets = {"const": 0, "param": n_const, "input": n_const + n_param}
-            grouped[(op.name, batched)].append((i, [offsets[k] + j for k, j in sources]))
-        groups = [(name, batched, [i for i, _ in items],
-                   torch.tensor([idx for _, idx in items], dtype=torch.int64, device=device))
-                  for (name, batched), items in grouped.items()]
-        self._groups[key] = (groups, constant_ops)
-        return self._groups[key]
+        wires = step.kernel.wires
+        k = len(wires)
+        states = torch.arange(2 ** k)
+        rows = []
+        for i in step.ops:
+            local = [wires.index(w) for w in self.gates[i].wires]
+            rest = [a for a in range(k) if a not in local]
+            a_local, a_rest = _bits(states, k, local), _bits(states, k, rest)
+            if step.diagonal:
+                rows.append(layout.entries(self, i, a_local, a_local))
+            else:
+                index = layout.entries(self, i, a_local[:, None], a_local[None, :])
+                rows.append(torch.where(a_rest[:, None] == a_rest[None, :], index, layout.zero))
+        return torch.stack(rows)
 
-    def operands(self, params: torch.Tensor | None, inputs: torch.Tensor | None, batch: int,
-                 real_dtype: torch.dtype, device: torch.device) -> list:
-        """The operand of every step: a matrix, a diagonal, or None for permutations."""
+    def _prefix_index(self, start: int, layout: _Layout) -> torch.Tensor:
+        """(layers, n, 2, 2) gather index of the prefix gates, identity where a wire has none."""
+        per_wire = defaultdict(list)
+        for i in range(start):
+            per_wire[self.gates[i].wires[0]].append(i)
+        layers = max(len(v) for v in per_wire.values())
+        shared = layout.size[False] * (2 if layout.conj[False] else 1)
+        index = torch.empty(layers, self.n, 2, 2, dtype=torch.int64)
+        for w in range(self.n):
+            for layer in range(layers):
+                if layer < len(per_wire[w]):
+                    i = per_wire[w][layer]
+                    batched = layout.where[i][0]
+                    for r in range(2):
+                        for c in range(2):
+                            index[layer, w, r, c] = layout.entries(self, i, r, c) + (shared if batched else 0)
+                else:
+                    index[layer, w] = torch.tensor([[layout.one, layout.zero], [layout.zero, layout.one]])
+        return index
+
+    # --- per call ----------------------------------------------------------------------------
+
+    def prepare(self, params, inputs, batch: int, dtype: torch.dtype, device: torch.device,
+                from_zero: bool):
+        """(initial product state or None, steps, operands) for one call."""
         per_sample = params is not None and params.dim() == 2
-        groups, constant_ops = self.groups(per_sample, device)
+        start, steps = self.compiled(per_sample, from_zero)
+        layout = self.layout(per_sample)
+        shared, batched = self._buffers(layout, params, inputs, batch, dtype, device)
+        operands = []
+        for step in steps:
+            if not step.trainable:
+                operands.append(None)
+                continue
+            index = step._index.get(device)
+            if index is None:
+                index = step._index[device] = self._step_index(step, layout).to(device)
+            values = batched[:, index] if step.batched else shared[index]
+            operands.append(_product(values, step.diagonal, step.batched))
+        state = self._product_state(start, layout, shared, batched, batch, device) if start else None
+        return state, steps, operands
+
+    def _buffers(self, layout: _Layout, params, inputs, batch, dtype, device):
+        real_dtype = torch.empty(0, dtype=dtype).real.dtype
         consts = torch.tensor(self.consts, dtype=real_dtype, device=device)
-        shared_parts = [consts] + ([params] if params is not None and not per_sample else [])
-        shared_table = torch.cat(shared_parts)
-        batch_table = None
-        if any(batched for _, batched, _, _ in groups):
+        per_sample = params is not None and params.dim() == 2
+        shared = [self._fixed_buffer(layout, dtype, device)]
+        if layout.tables[False] is not None:
+            sources = torch.cat([consts] + ([params] if params is not None and not per_sample else []))
+            shared.insert(0, _as(layout.tables[False](sources), dtype))
+        shared = torch.cat(shared) if len(shared) > 1 else shared[0]
+        batched = None
+        if layout.tables[True] is not None:
             parts = [consts.expand(batch, -1)]
             if params is not None:
                 parts.append(params if per_sample else params.expand(batch, -1))
             if inputs is not None:
-                parts.append(inputs)
-            batch_table = torch.cat(parts, dim=1)
-        matrices: dict[int, torch.Tensor] = {}
-        for name, batched, op_ids, index in groups:
-            gate = self.gates[op_ids[0]].gate
-            mats = gate.matrix(batch_table[:, index] if batched else shared_table[index])
-            for slot, i in enumerate(op_ids):
-                matrices[i] = mats[:, slot] if batched else mats[slot]
-        cdtype = torch.complex128 if real_dtype == torch.float64 else torch.complex64
-        for i in constant_ops:
-            op = self.gates[i]
-            if op.name == "unitary":
-                matrices[i] = torch.tensor(op.matrix, dtype=cdtype, device=device)
-            else:
-                matrices[i] = op.gate.matrix(torch.zeros(0, dtype=real_dtype, device=device))
-        out = []
-        for step in self.steps:
-            if not step.trainable:
-                out.append(None)
-                continue
-            m = matrices[step.op_index]
-            if self.gates[step.op_index].adjoint:
-                m = m.conj().transpose(-1, -2)
-            out.append(torch.diagonal(m, dim1=-2, dim2=-1) if step.diagonal else m)
-        return out
+                parts.append(inputs[:, :self.n_inputs])
+            batched = _as(layout.tables[True](torch.cat(parts, dim=1)), dtype)
+        if layout.conj[False]:
+            shared = torch.cat([shared, shared.conj()])
+        if batched is not None and layout.conj[True]:
+            batched = torch.cat([batched, batched.conj()], dim=1)
+        return shared, batched
 
-    def run(self, state: torch.Tensor, operands: list) -> torch.Tensor:
-        for step, m in zip(self.steps, operands):
+    def _fixed_buffer(self, layout: _Layout, dtype, device) -> torch.Tensor:
+        """Parameter-free matrices and the scalars 0, 1 (cached per dtype and device)."""
+        key = (id(layout), dtype, device)
+        if key not in self._fixed:
+            real = torch.empty(0, dtype=dtype).real.dtype
+            empty = torch.zeros(0, dtype=real, device=device)
+            parts = []
+            for i in layout.fixed:
+                op = self.gates[i]
+                m = torch.tensor(op.matrix, device=device) if op.name == "unitary" else op.gate.matrix(empty)
+                parts.append((m if dtype.is_complex else m.real).to(dtype).reshape(-1))
+            parts.append(torch.tensor([0, 1], dtype=dtype, device=device))
+            self._fixed[key] = torch.cat(parts)
+        return self._fixed[key]
+
+    def _product_state(self, start, layout, shared, batched, batch, device) -> torch.Tensor:
+        key = ("prefix", id(layout), device)
+        index = self._fixed.get(key)
+        if index is None:
+            index = self._fixed[key] = self._prefix_index(start, layout).to(device)
+        source = shared if batched is None else torch.cat([shared.expand(batch, -1), batched], dim=1)
+        mats = source[..., index]                          # ([batch,] layers, n, 2, 2)
+        vec = mats[..., 0, :, :, 0]                        # first layer applied to |0>
+        for layer in range(1, index.shape[0]):
+            vec = (mats[..., layer, :, :, :] @ vec.unsqueeze(-1)).squeeze(-1)
+        vec = vec if vec.dim() == 3 else vec.unsqueeze(0)  # (batch or 1, n, 2)
+        state = vec[:, 0]
+        for w in range(1, self.n):
+            state = (state.unsqueeze(2) * vec[:, w].unsqueeze(1)).reshape(vec.shape[0], -1)
+        return state.expand(batch, -1).contiguous() if state.shape[0] != batch else state
+
+    def run(self, steps: list[Step], state: torch.Tensor, operands: list) -> torch.Tensor:
+        for step, m in zip(steps, operands):
             state = step.kernel.apply(state, m)
         return state
+
+
+def _as(values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """Complex table values as the state's dtype (their real part for a real state)."""
+    return values if dtype.is_complex else values.real
+
+
+def _product(values: torch.Tensor, diagonal: bool, batched: bool) -> torch.Tensor:
+    """The step's operand from its gathered gate factors, applied first to last."""
+    if batched:                      # (batch, 1, ...): a single per-sample gate
+        return values[:, 0]
+    if diagonal:
+        return values.prod(0)
+    while values.shape[0] > 1:       # tree product: later gates on the left
+        odd = values[-1:] if values.shape[0] % 2 else None
+        values = values[1::2] @ values[0:values.shape[0] - 1:2]
+        if odd is not None:
+            values = torch.cat([values, odd])
+    return values[0]
+
+
+def _bits(states: torch.Tensor, k: int, axes: list[int]) -> torch.Tensor:
+    """The bits of each k-bit state on ``axes`` (axis 0 most significant), packed in order."""
+    out = torch.zeros_like(states)
+    for ax in axes:
+        out = (out << 1) | ((states >> (k - 1 - ax)) & 1)
+    return out
+
+
+def _reads(op: Op, kind) -> bool:
+    return any(isinstance(p, kind) for p in op.params)
+
+
+def _is_diagonal(op: Op) -> bool:
+    return op.name != "unitary" and op.gate.diagonal
+
+
+def _is_real(op: Op) -> bool:
+    if op.name == "unitary":
+        return all(v.imag == 0 for row in op.matrix for v in row)
+    return op.gate.real
 
 
 def plan_for(circuit: Circuit) -> Plan:

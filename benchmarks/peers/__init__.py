@@ -1,0 +1,1 @@
+"""Peer simulators, loaded only when importable (``make bench-peers`` installs them)."""
