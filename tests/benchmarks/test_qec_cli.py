@@ -61,3 +61,12 @@ def test_bad_input(argv, message):
         qec.run(parse(argv))
 
 
+
+
+def test_through_qml_bench_main(tmp_path, capsys):
+    from benchmarks.cli import main
+    path = tmp_path / "r.json"
+    assert main(["qec", "ler", "--distances", "3", "--p", "0.005", "--shots", "2000", "--json", str(path)]) == 0
+    assert json.loads(path.read_text())["rows"][1]["decoder"] == "uf"
+    assert main(["qec", "ler", "--distances", "4"]) == 2
+    assert "distance must be an odd integer" in capsys.readouterr().err
