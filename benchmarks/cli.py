@@ -23,7 +23,8 @@ COMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s module is imported (each pulls in what it needs)."""
     parser = argparse.ArgumentParser(prog="qml-bench", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
@@ -32,12 +33,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--out", metavar="DIR", help="directory for plots and checkpoints")
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
         p.set_defaults(module_name=module_name)
-        importlib.import_module(module_name).add_arguments(p)
+        if name == command:
+            importlib.import_module(module_name).add_arguments(p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command).parse_args(argv)
     module = importlib.import_module(args.module_name)
     start = time.perf_counter()
     try:
