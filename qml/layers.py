@@ -37,7 +37,7 @@ from typing import Callable, Sequence
 import torch
 
 from qml.circuit import Circuit, Input, Param
-from qml.gates import get_gate
+from qml.gates import TrigTable, get_gate
 
 
 @dataclass(frozen=True)
@@ -108,12 +108,17 @@ class Encoder:
         x = self.features(x)
         n = n_wires or self.n_wires
         real = torch.float64 if dtype == torch.complex128 else torch.float32
+        table, layers = _single_qubit_plan(self.ops, n)
+        mats = table(x.to(real)).to(dtype).reshape(x.shape[0], len(self.ops), 2, 2)
         wire_state = torch.zeros(x.shape[0], n, 2, dtype=dtype, device=x.device)
         wire_state[:, :, 0] = 1
-        for gate, wires, idx, every_wire in _single_qubit_layers(self.ops, n):
-            m = get_gate(gate, 1).matrix(x[:, idx].to(real)).to(dtype)  # (batch, wires, 2, 2)
-            v = wire_state if every_wire else wire_state[:, wires]
-            new = (m @ v.unsqueeze(-1)).squeeze(-1)
+        for rows, wires, every_wire, fresh in layers:
+            m = mats[:, rows]
+            if fresh:  # the wires are still |0>: their states are the first columns
+                new = m[..., 0]
+            else:
+                v = wire_state if every_wire else wire_state[:, wires]
+                new = (m @ v.unsqueeze(-1)).squeeze(-1)
             if every_wire:
                 wire_state = new
             else:
@@ -125,19 +130,25 @@ class Encoder:
 
 
 @lru_cache(maxsize=None)
-def _single_qubit_layers(ops, n_wires: int) -> list:
-    """Consecutive single-qubit ops of one gate on distinct wires, merged into layers:
-    ``(gate, wires, feature index (len(wires), n_params), whether wires are 0..n-1 in order)``.
-    """
+def _single_qubit_plan(ops, n_wires: int) -> tuple[TrigTable, list]:
+    """All the encoder's matrices from one :class:`qml.gates.TrigTable` of the features, and
+    its ops merged into layers (consecutive ops on distinct wires): ``(op rows, wires, whether
+    the wires are 0..n-1 in order, whether they are all still |0>)``."""
+    table = TrigTable([(get_gate(g, 1), list(idx)) for g, _, idx in ops],
+                      1 + max(i for _, _, idx in ops for i in idx))
     layers: list = []
-    for gate, (w,), idx in ops:
-        if layers and layers[-1][0] == gate and w not in layers[-1][1]:
+    for row, (_, (w,), _) in enumerate(ops):
+        if layers and w not in layers[-1][1]:
+            layers[-1][0].append(row)
             layers[-1][1].append(w)
-            layers[-1][2].append(list(idx))
         else:
-            layers.append((gate, [w], [list(idx)]))
-    return [(gate, torch.tensor(wires), torch.tensor(idx),
-             wires == list(range(n_wires))) for gate, wires, idx in layers]
+            layers.append(([row], [w]))
+    out, touched = [], set()
+    for rows, wires in layers:
+        out.append((torch.tensor(rows), torch.tensor(wires), wires == list(range(n_wires)),
+                    touched.isdisjoint(wires)))
+        touched.update(wires)
+    return table, out
 
 
 def _layered(name: str, gates: Sequence[str], wire_counts: Sequence[int]) -> Encoder:

@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from qml.circuit import Circuit
-from qml.gates import get_gate
+from qml.gates import TrigTable
 from qml.layers import Encoder, get_encoder
 
 READOUTS = ("auto", "expz", "sum")
@@ -76,12 +76,12 @@ class Readout(nn.Module):
 class FusedUnitary:
     """The unitary of a circuit without inputs, built in a few vectorised torch calls.
 
-    The matrices of all gates of one kind come from one call (a controlled gate contributes
-    only its target's matrix); their entries, with a 0 and a 1, form one pool, and a single
-    precomputed index into that pool gives every gate's full ``2**n x 2**n`` matrix (zeros off
-    the blocks it acts on, the identity where its controls are off). The ordered product is a
-    tree of batched matrix products. For small circuits this is a few dozen autograd nodes
-    where applying the gates one by one takes several per gate.
+    The entries of every parameterized gate come from one :class:`qml.gates.TrigTable` call
+    (one autograd node); with the fixed gates' entries, a 0 and a 1 they form one pool, and a
+    single precomputed index into that pool gives every gate's full ``2**n x 2**n`` matrix
+    (zeros where the untouched wires differ). The ordered product is a tree of batched
+    matrix products. For small circuits this takes far fewer torch calls than applying the
+    gates one by one.
 
     Example:
         >>> from qml.circuit import Circuit
@@ -93,57 +93,53 @@ class FusedUnitary:
     def __init__(self, circuit: Circuit):
         if circuit.n_inputs:
             raise ValueError("FusedUnitary takes a circuit without input features")
-        self.n, self.names = circuit.n_wires, circuit.parameters
-        gates = circuit.gates
-        consts = [p for op in gates for p in op.params if isinstance(p, float)]
+        self.n, gates = circuit.n_wires, circuit.gates
+        slot = {name: i for i, name in enumerate(circuit.parameters)}
+        consts: list[float] = []
+        items, fixed, where = [], [], []  # where: per op, (in the table?, offset)
+        table_size = 0
+        for op in gates:
+            d = 2 ** len(op.wires)
+            if op.name != "unitary" and op.gate.n_params:
+                sources = []
+                for p in op.params:
+                    if isinstance(p, float):
+                        consts.append(p)
+                        sources.append(len(slot) + len(consts) - 1)
+                    else:
+                        sources.append(slot[p.name])
+                items.append((op.gate, sources))
+                where.append((True, table_size))
+                table_size += d * d
+            else:
+                m = op.matrix if op.name == "unitary" else op.gate.matrix(torch.zeros(0, dtype=torch.float64))
+                where.append((False, sum(len(f) for f in fixed)))
+                fixed.append(torch.as_tensor(m, dtype=torch.complex128).reshape(-1))
+        self.table = TrigTable(items, len(slot) + len(consts)) if items else None
         self.consts = torch.tensor(consts, dtype=torch.float64)
-        slot, k = {name: i for i, name in enumerate(self.names)}, len(self.names)
-        groups: dict = {}  # (base gate, adjoint, constant matrix) -> [(op index, param slots)]
-        layout = []  # per op: (group key, position in group, controls)
-        for i, op in enumerate(gates):
-            base, controls = _target_gate(op)
-            idx = []
-            for p in op.params:
-                idx.append(k if isinstance(p, float) else slot[p.name])
-                k += isinstance(p, float)
-            key = (base, op.adjoint, op.matrix)
-            groups.setdefault(key, []).append(idx)
-            layout.append((key, len(groups[key]) - 1, controls))
-        self.groups, offsets, size = [], {}, 0
-        for key, members in groups.items():
-            dim = 2 ** (len(gates[[lk for lk, _, _ in layout].index(key)].wires)
-                        - layout[[lk for lk, _, _ in layout].index(key)][2])
-            offsets[key] = (size, dim)
-            size += len(members) * dim * dim
-            self.groups.append((key, dim, torch.tensor(members, dtype=torch.long).reshape(
-                len(members), -1)))
-        self.pool_size = size
-        self.src = torch.stack([_embedding(self.n, op.wires, controls, *offsets[key], pos, size)
-                                for op, (key, pos, controls) in zip(gates, layout)]) \
-            if gates else torch.zeros(0, 2 ** self.n, 2 ** self.n, dtype=torch.long)
+        self.fixed = torch.cat(fixed) if fixed else torch.zeros(0, dtype=torch.complex128)
+        size = table_size + len(self.fixed) + 2  # ..., then the 0 and the 1
+        self.conj = any(op.adjoint for op in gates)  # the adjoints read a conjugated copy
+        self.src = torch.stack([
+            _embedding(self.n, op.wires, (0 if in_table else table_size) + offset
+                       + (size if op.adjoint else 0), op.adjoint, table_size + len(self.fixed))
+            for op, (in_table, offset) in zip(gates, where)]) if gates else None
 
     def __call__(self, params: torch.Tensor, dtype: torch.dtype = torch.complex64) -> torch.Tensor:
         """The unitary ``U`` (``state_out = U @ state_in``) for ``params`` ordered like the
         circuit's parameters."""
-        from qml.gates import get_gate
-
         real = torch.float64 if dtype == torch.complex128 else torch.float32
         device, dim = params.device, 2 ** self.n
-        if len(self.src) == 0:
+        if self.src is None:
             return torch.eye(dim, dtype=dtype, device=device)
-        values = torch.cat([params.to(real), self.consts.to(real).to(device)])
-        pool = []
-        for (name, adjoint, matrix), d, param_idx in self.groups:
-            if name == "unitary":
-                m = torch.tensor(matrix, dtype=dtype, device=device).expand(len(param_idx), d, d)
-            else:
-                m = get_gate(name, d.bit_length() - 1).matrix(values[param_idx.to(device)])
-                m = m.to(dtype).expand(len(param_idx), d, d)
-            if adjoint:
-                m = m.conj().transpose(-1, -2)
-            pool.append(m.reshape(-1))
-        pool.append(torch.tensor([0, 1], dtype=dtype, device=device))
-        mats = torch.cat(pool)[self.src.to(device)]
+        pool = [] if self.table is None else [
+            self.table(torch.cat([params.to(real), self.consts.to(real).to(device)])).to(dtype)]
+        pool += [self.fixed.to(dtype=dtype, device=device),
+                 torch.tensor([0, 1], dtype=dtype, device=device)]
+        pool = torch.cat(pool)
+        if self.conj:
+            pool = torch.cat([pool, pool.conj()])
+        mats = pool[self.src.to(device)]
         while mats.shape[0] > 1:  # product M_last ... M_1 M_0, pairwise
             if mats.shape[0] % 2:
                 mats = torch.cat([mats, torch.eye(dim, dtype=dtype, device=device)[None]])
@@ -151,44 +147,18 @@ class FusedUnitary:
         return mats[0]
 
 
-def _target_gate(op) -> tuple[str, int]:
-    """The gate whose matrix is computed for ``op`` and its number of controls: the target
-    gate of a controlled gate (``cu3`` -> ``u3``, ``ccx`` -> ``x``), else the gate itself."""
-    if op.name == "unitary":
-        return "unitary", 0
-    gate = op.gate
-    c = gate.controls
-    if c:
-        name = op.name[c:] if op.name.startswith("c" * c) else op.name[2:]
-        try:
-            target = get_gate(name)
-        except ValueError:
-            target = None
-        if (target is not None and target.n_wires == gate.n_wires - c
-                and target.n_params == gate.n_params):
-            return target.name, c
-    return gate.name, 0
-
-
-def _embedding(n: int, wires, controls: int, offset: int, d: int, pos: int, pool: int):
-    """Index into the pool giving an op's full matrix: its entry where the untouched wires
-    agree and the controls are all on, the identity (pool slot ``pool + 1``) where the controls
-    are off, zero (slot ``pool``) elsewhere."""
+def _embedding(n: int, wires, offset: int, transpose: bool, zero: int) -> torch.Tensor:
+    """Index into the pool giving an op's full matrix: entry ``offset + row * d + col`` of its
+    (transposed, for an adjoint) matrix where the untouched wires agree, else ``zero``."""
     basis = torch.arange(2 ** n)
-
-    def bits(ws):
-        value = torch.zeros_like(basis)
-        for w in ws:
-            value = value * 2 + ((basis >> (n - 1 - w)) & 1)
-        return value
-
-    ctrl, target = bits(wires[:controls]), bits(wires[controls:])
+    local = torch.zeros_like(basis)
+    for w in wires:
+        local = local * 2 + ((basis >> (n - 1 - w)) & 1)
     others = basis & ~sum(1 << (n - 1 - w) for w in wires)
-    same = (others[:, None] == others[None, :]) & (ctrl[:, None] == ctrl[None, :])
-    on = ctrl[:, None] == 2 ** controls - 1
-    entry = offset + pos * d * d + target[:, None] * d + target[None, :]
-    identity = torch.where(basis[:, None] == basis[None, :], pool + 1, pool)
-    return torch.where(same, torch.where(on, entry, identity), pool)
+    row, col = (local[None, :], local[:, None]) if transpose else (local[:, None], local[None, :])
+    entry = offset + row * 2 ** len(wires) + col
+    zero_or_one = torch.full_like(entry, zero)
+    return torch.where(others[:, None] == others[None, :], entry, zero_or_one)
 
 
 class QNN(nn.Module):
