@@ -132,8 +132,8 @@ class Encoder:
 @lru_cache(maxsize=None)
 def _single_qubit_plan(ops, n_wires: int) -> tuple[TrigTable, list]:
     """All the encoder's matrices from one :class:`qml.gates.TrigTable` of the features, and
-    its ops merged into layers (consecutive ops on distinct wires): ``(op rows, wires, whether
-    the wires are 0..n-1 in order, whether they are all still |0>)``."""
+    its ops merged into layers (consecutive ops on distinct wires): ``(slice of op rows, wires,
+    whether the wires are 0..n-1 in order, whether they are all still |0>)``."""
     table = TrigTable([(get_gate(g, 1), list(idx)) for g, _, idx in ops],
                       1 + max(i for _, _, idx in ops for i in idx))
     layers: list = []
@@ -145,8 +145,8 @@ def _single_qubit_plan(ops, n_wires: int) -> tuple[TrigTable, list]:
             layers.append(([row], [w]))
     out, touched = [], set()
     for rows, wires in layers:
-        out.append((torch.tensor(rows), torch.tensor(wires), wires == list(range(n_wires)),
-                    touched.isdisjoint(wires)))
+        out.append((slice(rows[0], rows[-1] + 1), torch.tensor(wires),  # consecutive rows
+                    wires == list(range(n_wires)), touched.isdisjoint(wires)))
         touched.update(wires)
     return table, out
 
