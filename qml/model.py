@@ -118,6 +118,7 @@ class FusedUnitary:
         self.table = TrigTable(items, len(slot) + len(consts)) if items else None
         self.consts = torch.tensor(consts, dtype=torch.float64)
         self.fixed = torch.cat(fixed) if fixed else torch.zeros(0, dtype=torch.complex128)
+        self._tail: dict = {}
         size = table_size + len(self.fixed) + 2  # ..., then the 0 and the 1
         self.conj = any(op.adjoint for op in gates)  # the adjoints read a conjugated copy
         self.src = torch.stack([
@@ -132,11 +133,16 @@ class FusedUnitary:
         device, dim = params.device, 2 ** self.n
         if self.src is None:
             return torch.eye(dim, dtype=dtype, device=device)
-        pool = [] if self.table is None else [
-            self.table(torch.cat([params.to(real), self.consts.to(real).to(device)])).to(dtype)]
-        pool += [self.fixed.to(dtype=dtype, device=device),
-                 torch.tensor([0, 1], dtype=dtype, device=device)]
-        pool = torch.cat(pool)
+        key = (dtype, device)
+        if key not in self._tail:  # the fixed gates' entries, then 0 and 1
+            self._tail[key] = torch.cat([self.fixed, torch.tensor([0, 1], dtype=torch.complex128)]
+                                        ).to(dtype=dtype, device=device)
+        pool = self._tail[key]
+        if self.table is not None:
+            values = params.to(real)
+            if len(self.consts):
+                values = torch.cat([values, self.consts.to(real).to(device)])
+            pool = torch.cat([self.table(values).to(dtype), pool])
         if self.conj:
             pool = torch.cat([pool, pool.conj()])
         mats = pool[self.src.to(device)]
