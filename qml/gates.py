@@ -133,40 +133,34 @@ class TrigTable:
         return _TrigValues.apply(sources, self)
 
 
-def _factors(a: torch.Tensor, derivative: bool) -> torch.Tensor:
-    """[cos, sin, e^{ia}, e^{-ia}, 1] of every angle (or their derivatives), complex."""
+def _factors(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """F = [cos, sin, e^{ia}, e^{-ia}, 1] of every angle and its derivative dF/da, complex."""
     c, s = torch.cos(a), torch.sin(a)
-    zero = a.new_zeros(*a.shape[:-1], 1)
-    if derivative:  # d cos = -sin, d sin = cos, d e^{ia} = i e^{ia}, d e^{-ia} = -i e^{-ia}
-        re = torch.cat([-s, c, -s, -s, zero], -1)
-        im = torch.cat([torch.zeros_like(a), torch.zeros_like(a), c, -c, zero], -1)
-    else:
-        re = torch.cat([c, s, c, c, zero + 1], -1)
-        im = torch.cat([torch.zeros_like(a), torch.zeros_like(a), s, -s, zero], -1)
-    return torch.complex(re, im)
+    zero, zeros = a.new_zeros(*a.shape[:-1], 1), torch.zeros_like(a)
+    f = torch.complex(torch.cat([c, s, c, c, zero + 1], -1), torch.cat([zeros, zeros, s, -s, zero], -1))
+    # d cos = -sin, d sin = cos, d e^{ia} = i e^{ia}, d e^{-ia} = -i e^{-ia}
+    df = torch.complex(torch.cat([-s, c, -s, -s, zero], -1), torch.cat([zeros, zeros, c, -c, zero], -1))
+    return f, df
 
 
 class _TrigValues(torch.autograd.Function):
     @staticmethod
     def forward(ctx, sources, table: TrigTable):
         weights, first, second, coef, _ = table.on(sources.dtype, sources.device)
-        a = sources @ weights
-        f = _factors(a, derivative=False)
+        f, df = _factors(sources @ weights)
         ctx.table = table
-        ctx.save_for_backward(a, sources)
+        ctx.save_for_backward(sources, f, df)
         return coef * f[..., first] * f[..., second]
 
     @staticmethod
     def backward(ctx, grad):
-        a, sources = ctx.saved_tensors
+        sources, f, df = ctx.saved_tensors
         weights, first, second, coef, angle_of = ctx.table.on(sources.dtype, sources.device)
-        f, df = _factors(a, derivative=False), _factors(a, derivative=True)
         h = grad.conj() * coef
-        by_first = (h * df[..., first] * f[..., second]).real
-        by_second = (h * f[..., first] * df[..., second]).real
-        grad_a = torch.zeros(*a.shape[:-1], a.shape[-1] + 1, dtype=a.dtype, device=a.device)
-        grad_a.index_add_(grad_a.dim() - 1, angle_of[first], by_first)
-        grad_a.index_add_(grad_a.dim() - 1, angle_of[second], by_second)
+        f1, f2 = f[..., first], f[..., second]
+        by_factor = torch.cat([(h * df[..., first] * f2).real, (h * f1 * df[..., second]).real], -1)
+        grad_a = sources.new_zeros(*sources.shape[:-1], ctx.table.k + 1)
+        grad_a.index_add_(grad_a.dim() - 1, angle_of[torch.cat([first, second])], by_factor)
         return grad_a[..., :-1] @ weights.T, None
 
 

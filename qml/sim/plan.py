@@ -4,13 +4,15 @@ Compilation:
 
 * **Product-state prefix.** From ``|0...0>`` the leading single-qubit gates (an angle
   encoder, typically) leave a product state: they act on one 2-vector per wire, a
-  layer at a time, and the state is the Kronecker product of those vectors.
+  layer at a time, and the state is the Kronecker product of those vectors. When some
+  are per sample, the prefix ends with the last of those.
 * **Fusion.** Shared-parameter gates are packed greedily into blocks of at most
   ``FUSE_WIDTH`` wires: a gate joins the latest block on its wires when the block stays
   narrow enough (gates on other wires commute past it), or else the most recent block.
-  A layer of rotations and its entanglers then costs a few passes over the state. Runs
-  of permutation gates become one index gather, diagonal blocks one product, and
-  per-sample gates (inputs, per-sample parameters) stay single steps.
+  A layer of rotations and its entanglers then costs a few passes over the state.
+  Diagonal blocks are one product; a permutation wider than a block (a many-controlled
+  X) is one index gather; per-sample gates (inputs, per-sample parameters) stay single
+  steps.
 
 Per call, the matrices of all gates are built by two :class:`qml.gates.TrigTable`
 evaluations (shared, per sample), each one autograd node, straight into two flat
@@ -122,8 +124,8 @@ class Plan:
         self.consts = [p for op in self.gates for p in op.params if isinstance(p, float)]
         self.n_inputs = circuit.n_inputs
         self.real = all(_is_real(op) for op in self.gates)
-        self.prefix_length = next((i for i, op in enumerate(self.gates) if len(op.wires) > 1),
-                                  len(self.gates))
+        self.single_qubit_run = next((i for i, op in enumerate(self.gates) if len(op.wires) > 1),
+                                     len(self.gates))
         self._compiled: dict = {}
         self._layouts: dict = {}
         self._fixed: dict = {}
@@ -143,9 +145,16 @@ class Plan:
         """(number of prefix gates, steps) for a parameter layout; from_zero: start in |0...0>."""
         key = (per_sample, from_zero)
         if key not in self._compiled:
-            start = self.prefix_length if from_zero else 0
+            start = self.prefix_length(per_sample) if from_zero else 0
             self._compiled[key] = (start, self._fuse(range(start, len(self.gates)), per_sample))
         return self._compiled[key]
+
+    def prefix_length(self, per_sample: bool) -> int:
+        """Leading single-qubit gates to apply as a product state: all of them when none is
+        per sample, else up to the last per-sample one (shared gates fuse better into blocks)."""
+        run = range(self.single_qubit_run)
+        batched = [i for i in run if self.batched(self.gates[i], per_sample)]
+        return batched[-1] + 1 if batched else self.single_qubit_run
 
     def _fuse(self, order, per_sample: bool) -> list[Step]:
         width = min(self.n, FUSE_WIDTH)
@@ -177,7 +186,7 @@ class Plan:
     def _step(self, block: _Block) -> Step:
         ops = [self.gates[i] for i in block.ops]
         constant = not any(_reads(op, (Param, Input)) for op in ops)
-        if all(op.name in _PERM_KINDS for op in ops):
+        if all(op.name in _PERM_KINDS for op in ops) and len(block.wires) > FUSE_WIDTH:
             index = kernels.permutation_index(self.n, [(_PERM_KINDS[op.name], op.wires) for op in ops])
             return Step(kernels.Permutation(self.n, index), tuple(block.ops), constant=True)
         diagonal = all(_is_diagonal(op) for op in ops)
