@@ -33,6 +33,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--cases", default="B1,B2,B3,B4", help="which of B1,B2,B3,B4 (default all)")
     parser.add_argument("--sizes", default=",".join(map(str, WIDE_SIZES)), help="B2 qubit counts")
     parser.add_argument("--grad-sizes", default=",".join(map(str, GRAD_SIZES)), help="B3 qubit counts")
+    parser.add_argument("--memory-qubits", type=int, default=MEMORY_QUBITS, help="B4 qubit count (default 20)")
     parser.add_argument("--no-peers", action="store_true", help="measure this engine only")
     parser.add_argument("--budget", type=float, default=1.0, help="seconds of repeats per measurement")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="device of this engine")
@@ -61,6 +62,7 @@ def run(args) -> Report:
         import torch
         if not torch.cuda.is_available():
             raise ValueError("--device cuda asked for, but torch sees no CUDA device")
+    _ints(str(args.memory_qubits), "--memory-qubits")
     config = {"cases": cases, "threads": _ints(args.threads, "--threads"),
               "sizes": _ints(args.sizes, "--sizes"), "grad_sizes": _ints(args.grad_sizes, "--grad-sizes"),
               "peers": not args.no_peers, "budget": args.budget, "device": args.device}
@@ -75,13 +77,13 @@ def run(args) -> Report:
         for method in ("adjoint", "autograd"):
             for layers in MEMORY_LAYERS:
                 row = _in_subprocess({"mode": "memory", "method": method, "layers": layers,
-                                      "device": args.device, "threads": 1})
+                                      "device": args.device, "threads": 1, "qubits": args.memory_qubits})
                 if "note" in row:
                     report.notes.append(f"B4 {method}, {layers} layers: {row.pop('note')}")
                 else:
                     report.notes.append(f"B4 {method}, {layers} layers: process peak "
                                         f"{row.pop('total_peak_MiB')} MiB in all")
-                report.add(case="B4", qubits=MEMORY_QUBITS, threads=1, simulator=f"ours {method}, {layers} layers",
+                report.add(case="B4", qubits=args.memory_qubits, threads=1, simulator=f"ours {method}, {layers} layers",
                            **row)
     report.notes.extend(_summary(report.rows))
     return report
@@ -172,7 +174,7 @@ def _memory(task: dict) -> dict:
     import benchmarks.sim_peers as peers
 
     peers.LAYERS = task["layers"]
-    n = MEMORY_QUBITS
+    n = task["qubits"]
     state_mib = 2 ** n * 8 / 2 ** 20
     steps_per_layer = n + 1
     if task["method"] == "autograd" and task["layers"] * steps_per_layer * state_mib * 2.5 > _available_mib() / 2:
