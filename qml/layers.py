@@ -30,7 +30,7 @@ Example:
 from __future__ import annotations
 
 import random
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -64,15 +64,15 @@ class Encoder:
                 raise ValueError(f"encoder {self.name!r}: {gate} takes {g.n_wires} wire(s) and "
                                  f"{g.n_params} angle(s), got wires {wires}, features {idx}")
 
-    @property
+    @cached_property
     def n_features(self) -> int:
         return sum(len(idx) for _, _, idx in self.ops)
 
-    @property
+    @cached_property
     def n_wires(self) -> int:
         return 1 + max(w for _, wires, _ in self.ops for w in wires)
 
-    @property
+    @cached_property
     def single_qubit(self) -> bool:
         """Whether every op acts on one wire, so the encoded state is a product state."""
         return all(len(wires) == 1 for _, wires, _ in self.ops)
