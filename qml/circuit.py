@@ -12,7 +12,7 @@ Example:
     >>> c.parameters, c.n_inputs, c.depth()
     (('theta',), 1, 2)
     >>> print(c.draw())
-    q0: ─RY(x0)───●──
+    q0: ───RY(x0)──●─
     q1: ─RX(theta)─X─
 """
 

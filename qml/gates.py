@@ -14,7 +14,7 @@ of one gate or of every gate of a circuit at once, with an exact analytic backwa
 Example:
     >>> import torch
     >>> from qml.gates import GATES
-    >>> GATES["ry"].matrix(torch.tensor([torch.pi])).real.round()
+    >>> GATES["ry"].matrix(torch.tensor([torch.pi])).real.round() + 0.0
     tensor([[ 0., -1.],
             [ 1.,  0.]])
 """
