@@ -250,8 +250,9 @@ class Trainer:
         return self.summary()
 
     def summary(self) -> dict:
-        """Final accuracies (train/valid/test), median seconds per training epoch, the best
-        validation epoch and (with checkpoints) the test accuracy of its model."""
+        """Final accuracies (train/valid/test), seconds per training epoch (median and least wall
+        time, median CPU time), the best validation epoch and (with checkpoints) the test
+        accuracy of its model."""
         d = self.data
         result = {"history": self.history, "epochs": self.epoch,
                   "train_acc": evaluate(self.model, d.x_train, d.y_train)[1],
@@ -259,6 +260,7 @@ class Trainer:
                   "test_acc": evaluate(self.model, d.x_test, d.y_test)[1],
                   # the median: robust to the pauses of a shared machine
                   "s_per_epoch": _median(self.history, "epoch_s"),
+                  "min_s_per_epoch": min((h["epoch_s"] for h in self.history), default=0.0),
                   "cpu_s_per_epoch": _median(self.history, "epoch_cpu_s")}
         best = max(self.history, key=lambda h: h["valid_acc"], default=None)
         result["best_epoch"] = best["epoch"] if best else 0
