@@ -130,16 +130,26 @@ class TrigTable:
         return self._on[key]
 
     def __call__(self, sources: torch.Tensor) -> torch.Tensor:
+        """Entries for sources (..., n_sources): shape (..., entries)."""
+        lead = sources.shape[:-1]
+        columns = sources.reshape(-1, sources.shape[-1]).T              # (n_sources, batch)
+        return self.columns(columns).T.reshape(*lead, -1)
+
+    def columns(self, sources: torch.Tensor) -> torch.Tensor:
+        """Entries for sources laid out as columns (n_sources, batch): shape (entries, batch).
+
+        Entries first is the fast layout: every gather then picks whole rows.
+        """
         return _TrigValues.apply(sources, self)
 
 
 def _factors(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """F = [cos, sin, e^{ia}, e^{-ia}, 1] of every angle and its derivative dF/da, complex."""
+    """F = [cos, sin, e^{ia}, e^{-ia}, 1] of every angle (rows) and its derivative dF/da."""
     c, s = torch.cos(a), torch.sin(a)
-    zero, zeros = a.new_zeros(*a.shape[:-1], 1), torch.zeros_like(a)
-    f = torch.complex(torch.cat([c, s, c, c, zero + 1], -1), torch.cat([zeros, zeros, s, -s, zero], -1))
+    zero, zeros = a.new_zeros(1, *a.shape[1:]), torch.zeros_like(a)
+    f = torch.complex(torch.cat([c, s, c, c, zero + 1]), torch.cat([zeros, zeros, s, -s, zero]))
     # d cos = -sin, d sin = cos, d e^{ia} = i e^{ia}, d e^{-ia} = -i e^{-ia}
-    df = torch.complex(torch.cat([-s, c, -s, -s, zero], -1), torch.cat([zeros, zeros, c, -c, zero], -1))
+    df = torch.complex(torch.cat([-s, c, -s, -s, zero]), torch.cat([zeros, zeros, c, -c, zero]))
     return f, df
 
 
@@ -147,21 +157,21 @@ class _TrigValues(torch.autograd.Function):
     @staticmethod
     def forward(ctx, sources, table: TrigTable):
         weights, first, second, coef, _ = table.on(sources.dtype, sources.device)
-        f, df = _factors(sources @ weights)
+        f, df = _factors(weights.T @ sources)                               # (4K+1, batch)
         ctx.table = table
         ctx.save_for_backward(sources, f, df)
-        return coef * f[..., first] * f[..., second]
+        return coef[:, None] * f.index_select(0, first) * f.index_select(0, second)
 
     @staticmethod
     def backward(ctx, grad):
         sources, f, df = ctx.saved_tensors
         weights, first, second, coef, angle_of = ctx.table.on(sources.dtype, sources.device)
-        h = grad.conj() * coef
-        f1, f2 = f[..., first], f[..., second]
-        by_factor = torch.cat([(h * df[..., first] * f2).real, (h * f1 * df[..., second]).real], -1)
-        grad_a = sources.new_zeros(*sources.shape[:-1], ctx.table.k + 1)
-        grad_a.index_add_(grad_a.dim() - 1, angle_of[torch.cat([first, second])], by_factor)
-        return grad_a[..., :-1] @ weights.T, None
+        h = grad.conj() * coef[:, None]
+        f1, f2 = f.index_select(0, first), f.index_select(0, second)
+        by_factor = torch.cat([(h * df.index_select(0, first) * f2).real, (h * f1 * df.index_select(0, second)).real])
+        grad_a = sources.new_zeros(ctx.table.k + 1, sources.shape[1])
+        grad_a.index_add_(0, angle_of[torch.cat([first, second])], by_factor)
+        return weights @ grad_a[:-1], None
 
 
 def _rows_entries(rows: list[list[complex]]) -> tuple[Entry, ...]:

@@ -68,9 +68,10 @@ class _Block:
 class _Layout:
     """Where each gate's matrix lies in the call's flat buffers, for one parameter layout.
 
-    Shared buffer: the shared kinds' matrices, then the parameter-free matrices, then
-    the scalars 0 and 1; followed, when some gate is an adjoint, by its conjugate.
-    Per-sample buffer: the per-sample kinds' matrices (and then their conjugates).
+    Shared buffer (entries,): the shared gates' matrices, then the parameter-free matrices,
+    then the scalars 0 and 1; followed, when some gate is an adjoint, by its conjugate.
+    Per-sample buffer (entries, batch): the per-sample gates' matrices (then their
+    conjugates), entries first so that every gather picks whole rows.
     """
 
     def __init__(self, plan: "Plan", per_sample: bool):
@@ -264,7 +265,7 @@ class Plan:
         index = step._index.get(device)
         if index is None:
             index = step._index[device] = self._step_index(step, layout).to(device)
-        values = batched[:, index] if step.batched else shared[index]
+        values = batched[index].movedim(-1, 0) if step.batched else shared[index]
         return _product(values, step.diagonal, step.batched)
 
     def _buffers(self, layout: _Layout, params, inputs, batch, dtype, device):
@@ -274,7 +275,7 @@ class Plan:
         shared = [self._fixed_buffer(layout, dtype, device)]
         if layout.tables[False] is not None:
             sources = torch.cat([consts] + ([params] if params is not None and not per_sample else []))
-            shared.insert(0, _as(layout.tables[False](sources), dtype))
+            shared.insert(0, _as(layout.tables[False].columns(sources[:, None])[:, 0], dtype))
         shared = torch.cat(shared) if len(shared) > 1 else shared[0]
         batched = None
         if layout.tables[True] is not None:
@@ -283,11 +284,11 @@ class Plan:
                 parts.append(params if per_sample else params.expand(batch, -1))
             if inputs is not None:
                 parts.append(inputs[:, :self.n_inputs])
-            batched = _as(layout.tables[True](torch.cat(parts, dim=1)), dtype)
+            batched = _as(layout.tables[True].columns(torch.cat(parts, dim=1).T), dtype)   # (entries, batch)
         if layout.conj[False]:
             shared = torch.cat([shared, shared.conj()])
         if batched is not None and layout.conj[True]:
-            batched = torch.cat([batched, batched.conj()], dim=1)
+            batched = torch.cat([batched, batched.conj()])
         return shared, batched
 
     def _fixed_buffer(self, layout: _Layout, dtype, device) -> torch.Tensor:
@@ -307,13 +308,18 @@ class Plan:
 
     def _product_state(self, start, layout, shared, batched, batch, device) -> torch.Tensor:
         key = ("prefix", id(layout), device)
-        index = self._fixed.get(key)
-        if index is None:
-            index = self._fixed[key] = self._prefix_index(start, layout).to(device)
-        source = shared if batched is None else torch.cat([shared.expand(batch, -1), batched], dim=1)
-        mats = source[..., index]                          # ([batch,] layers, n, 2, 2)
-        if mats.dim() == 4:
-            mats = mats.unsqueeze(0)
+        if key not in self._fixed:  # gather from one buffer when the prefix reads only that one
+            index = self._prefix_index(start, layout)
+            shared_len = layout.size[False] * (2 if layout.conj[False] else 1)
+            source = "batched" if bool((index >= shared_len).all()) else \
+                "shared" if bool((index < shared_len).all()) else "both"
+            self._fixed[key] = (source, (index - shared_len if source == "batched" else index).to(device))
+        source, index = self._fixed[key]
+        if source == "both":
+            values = torch.cat([shared[:, None].expand(-1, batch), batched])
+        else:
+            values = batched if source == "batched" else shared[:, None]
+        mats = values[index].movedim(-1, 0)                # (batch or 1, layers, n, 2, 2)
         vec = _product(mats.transpose(0, 1), False, False)[..., 0]   # (batch or 1, n, 2): U_w |0>
         state = vec[:, 0]
         for w in range(1, self.n):
