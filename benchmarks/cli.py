@@ -32,6 +32,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         p.add_argument("--json", metavar="PATH", help="write the results record to PATH")
         p.add_argument("--out", metavar="DIR", help="directory for plots and checkpoints")
         p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        p.add_argument("--markdown", action="store_true", help="print the table as markdown")
         p.set_defaults(module_name=module_name)
         if name == command:
             importlib.import_module(module_name).add_arguments(p)
@@ -50,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"qml-bench {args.command}: error: {err}", file=sys.stderr)
         return 2
     report.wall_s = time.perf_counter() - start
-    print(report.format_table())
+    print(report.format_markdown() if args.markdown else report.format_table())
     if args.json:
         write_json(report, args.json, seed=args.seed)
         print(f"wrote {args.json}")

@@ -42,6 +42,14 @@ class Report:
         return "\n".join(out)
 
 
+    def format_markdown(self) -> str:
+        """The table as markdown (for the README), notes below it."""
+        cells = [[_fmt(row.get(c, "")) for c in self.columns] for row in self.rows]
+        lines = ["| " + " | ".join(self.columns) + " |", "|" + "---|" * len(self.columns)]
+        lines += ["| " + " | ".join(r) + " |" for r in cells]
+        return "\n".join([f"**{self.title}**", "", *lines, "", *self.notes])
+
+
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
         if value == 0 or 1e-3 <= abs(value) < 1e5:

@@ -43,3 +43,10 @@ def test_ratios_and_summary():
     rows = _with_ratios(rows)
     assert rows[1]["x ours"] == 2.5
     assert "fastest peer peer 5 ms -> 2.50x" in _summary(rows)[0]
+
+
+def test_markdown_table(capsys):
+    assert main(["sim", "--threads", "1", "--cases", "B2", "--sizes", "3", "--no-peers", "--budget", "0.01",
+                 "--markdown"]) == 0
+    out = capsys.readouterr().out
+    assert "| case | qubits | threads | simulator |" in out and "|---|" in out
