@@ -32,7 +32,7 @@ def _n_wires(state: torch.Tensor) -> int:
 def probabilities(state: torch.Tensor) -> torch.Tensor:
     """|amplitude|^2, shape (batch, 2**n)."""
     _n_wires(state)
-    return state.real ** 2 + state.imag ** 2
+    return torch.view_as_real(state).square().sum(-1) if state.is_complex() else state.square()
 
 
 def expval_z(state: torch.Tensor) -> torch.Tensor:

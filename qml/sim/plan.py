@@ -321,9 +321,10 @@ class Plan:
             values = batched if source == "batched" else shared[:, None]
         mats = values[index].movedim(-1, 0)                # (batch or 1, layers, n, 2, 2)
         vec = _product(mats.transpose(0, 1), False, False)[..., 0]   # (batch or 1, n, 2): U_w |0>
-        state = vec[:, 0]
-        for w in range(1, self.n):
-            state = (state.unsqueeze(2) * vec[:, w].unsqueeze(1)).reshape(vec.shape[0], -1)
+        wires = vec.unbind(1)
+        state = wires[0]
+        for v in wires[1:]:
+            state = (state.unsqueeze(2) * v.unsqueeze(1)).reshape(vec.shape[0], -1)
         return state.expand(batch, -1).contiguous() if state.shape[0] != batch else state
 
     def run(self, steps: list[Step], state: torch.Tensor, operands: list) -> torch.Tensor:
