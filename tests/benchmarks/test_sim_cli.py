@@ -50,3 +50,10 @@ def test_markdown_table(capsys):
                  "--markdown"]) == 0
     out = capsys.readouterr().out
     assert "| case | qubits | threads | simulator |" in out and "|---|" in out
+
+
+def test_engine_check_agrees_with_qiskit():
+    from benchmarks.sim import engine_check
+
+    lines = engine_check(n_wires=4, n_params=12, seed=3)
+    assert "equals qiskit's Statevector" in lines[1] and "simulate" in lines[2]
