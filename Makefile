@@ -29,7 +29,7 @@ bench: setup
 # declared dependencies (they would replace the CPU torch with a CUDA build); the few
 # it needs at import time are named here (benchmarks/peers/torchquantum.py loads it).
 bench-peers: setup
-	$(BIN)/python -m pip install -q pennylane pennylane-lightning qulacs qiskit-aer qiskit-ibm-runtime pyyaml
+	$(BIN)/python -m pip install -q pennylane pennylane-lightning qulacs qiskit-aer qiskit-ibm-runtime pyyaml opt_einsum
 	$(BIN)/python -m pip install -q --no-deps torchquantum torchpack multimethod toml loguru pathos ppft torchdiffeq
 
 clean:

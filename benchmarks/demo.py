@@ -1,4 +1,7 @@
-"""``qml-bench demo`` (``make demo``): a short QNN training on the embedded digits4 task.
+"""``qml-bench demo`` (``make demo``): the engine checked against qiskit, then a short QNN training.
+
+First a random 10-qubit circuit is simulated and compared with qiskit's Statevector, with
+timings of both. Then the training:
 
 It needs no data files: scikit-learn's bundled 8x8 digits 0-3, pooled to 4x4, a 4-qubit
 U3CU3 x2 classifier trained for a few epochs (batch 32: the 504 training images make 16
@@ -11,6 +14,7 @@ import argparse
 
 from benchmarks import train
 from benchmarks.report import Report
+from benchmarks.sim import engine_check
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +29,8 @@ def run(args: argparse.Namespace) -> Report:
     argv = ["--task", "digits4", "--epochs", str(args.epochs), "--batch-size", "32",
             "--seed", str(args.seed)]
     train_args = parser.parse_args(argv + (["--out", args.out] if args.out else []))
+    engine = engine_check(seed=args.seed)
+    print("\n".join(engine), flush=True)
     report = train.run(train_args)
     report.title = "demo: " + report.title
     return report

@@ -18,6 +18,10 @@ _EXPORTS = {
     "simulate": "qml.sim", "expval_z": "qml.sim", "probabilities": "qml.sim",
     "sample": "qml.sim", "counts": "qml.sim", "expval": "qml.sim", "PauliSum": "qml.sim",
     "expectation": "qml.sim",
+    "QNN": "qml.model", "MultiNodeQNN": "qml.model", "Trainer": "qml.train", "TrainConfig": "qml.train",
+    "load_task": "qml.data", "build_space": "qml.layers", "get_encoder": "qml.layers",
+    "Encoder": "qml.layers", "AmplitudeEncoder": "qml.layers", "ENCODERS": "qml.layers",
+    "SPACES": "qml.layers",
 }
 
 __all__ = sorted(_EXPORTS)
