@@ -86,7 +86,8 @@ def test_resume_of_a_different_run_is_refused(tmp_path, capsys):
 def test_demo_trains_digits4_and_prints_the_table(tmp_path, capsys):
     assert main(["demo", "--epochs", "1", "--out", str(tmp_path)]) == 0
     text = capsys.readouterr().out
-    assert text.startswith("demo: QNN training: digits4") and "  qml  digits4" in text
+    assert text.startswith("engine check:") and "equals qiskit's Statevector" in text
+    assert "demo: QNN training: digits4" in text and "  qml  digits4" in text
 
 
 def test_compare_with_torchquantum_trains_the_same_model(tmp_path, capsys):
