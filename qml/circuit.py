@@ -176,14 +176,18 @@ class Circuit:
     @property
     def parameters(self) -> tuple[str, ...]:
         """Names of the trainable parameters, in order of first appearance."""
-        seen = dict.fromkeys(p.name for op in self.ops for p in op.params if isinstance(p, Param))
-        return tuple(seen)
+        if "parameters" not in self._cache:
+            seen = dict.fromkeys(p.name for op in self.ops for p in op.params if isinstance(p, Param))
+            self._cache["parameters"] = tuple(seen)
+        return self._cache["parameters"]
 
     @property
     def n_inputs(self) -> int:
         """Number of input features read (the largest Input index plus one)."""
-        return 1 + max((p.index for op in self.ops for p in op.params if isinstance(p, Input)),
-                       default=-1)
+        if "n_inputs" not in self._cache:
+            self._cache["n_inputs"] = 1 + max(
+                (p.index for op in self.ops for p in op.params if isinstance(p, Input)), default=-1)
+        return self._cache["n_inputs"]
 
     @property
     def gates(self) -> list[Op]:

@@ -173,6 +173,8 @@ def check_batch(params, inputs, initial_state) -> int:
 def check_size(n: int, batch: int, dtype, device) -> None:
     """A clear error when the states cannot fit in the device's memory."""
     itemsize = torch.empty(0, dtype=dtype).element_size()
+    if batch * itemsize * 2 ** n < 2 ** 28:  # under 256 MiB: no need to ask the device
+        return
     limit = kernels.max_qubits_for(batch, itemsize, device)
     if n > limit:
         need = batch * itemsize * 2 ** n / 2 ** 30

@@ -76,7 +76,9 @@ class _Layout:
 
     def __init__(self, plan: "Plan", per_sample: bool):
         n_const, n_param = len(plan.consts), len(plan.names)
-        offsets = {"const": 0, "param": n_const, "input": n_const + n_param}
+        # the per-sample table reads the parameters only when some per-sample gate does
+        self.batched_params = any(plan.batched(op, per_sample) and _reads(op, Param) for op in plan.gates)
+        offsets = {"const": 0, "param": n_const, "input": n_const + (n_param if self.batched_params else 0)}
         consts = iter(range(n_const))
         items = {False: [], True: []}         # per buffer: (op index, gate, source of each parameter)
         self.fixed = []                       # parameter-free ops, in order
@@ -89,7 +91,7 @@ class _Layout:
                        else offsets["input"] + p.index if isinstance(p, Input) else next(consts)
                        for p in op.params]
             items[plan.batched(op, per_sample)].append((i, op.gate, sources))
-        n_sources = {False: n_const + (0 if per_sample else n_param), True: n_const + n_param + plan.n_inputs}
+        n_sources = {False: n_const + (0 if per_sample else n_param), True: offsets["input"] + plan.n_inputs}
         self.tables = {b: TrigTable([(g, src) for _, g, src in items[b]], n_sources[b]) if items[b] else None
                        for b in (False, True)}
         self.where: dict[int, tuple[bool, int]] = {}   # op -> (batched, offset)
@@ -280,7 +282,7 @@ class Plan:
         batched = None
         if layout.tables[True] is not None:
             parts = [consts.expand(batch, -1)]
-            if params is not None:
+            if params is not None and layout.batched_params:
                 parts.append(params if per_sample else params.expand(batch, -1))
             if inputs is not None:
                 parts.append(inputs[:, :self.n_inputs])
