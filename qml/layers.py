@@ -30,14 +30,14 @@ Example:
 from __future__ import annotations
 
 import random
-from functools import cached_property, lru_cache
+from functools import cached_property
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import torch
 
 from qml.circuit import Circuit, Input, Param
-from qml.gates import TrigTable, get_gate
+from qml.gates import get_gate
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,6 @@ class Encoder:
     def n_wires(self) -> int:
         return 1 + max(w for _, wires, _ in self.ops for w in wires)
 
-    @cached_property
-    def single_qubit(self) -> bool:
-        """Whether every op acts on one wire, so the encoded state is a product state."""
-        return all(len(wires) == 1 for _, wires, _ in self.ops)
-
     def check(self, x: torch.Tensor) -> None:
         """Raise a ``ValueError`` naming the encoder when ``x`` has the wrong feature count."""
         if x.dim() != 2 or x.shape[1] != self.n_features:
@@ -95,60 +90,6 @@ class Encoder:
         for gate, wires, idx in self.ops:
             c.append(gate, wires, [Input(i) for i in idx])
         return c
-
-    def product_state(self, x: torch.Tensor, n_wires: int | None = None,
-                      dtype: torch.dtype = torch.complex64) -> torch.Tensor:
-        """The encoded states ``(batch, 2**n)`` of a single-qubit encoder, without simulation.
-
-        Each wire's 2x2 gates are multiplied together for the whole batch at once and applied
-        to |0>; the state is the Kronecker product of the wires' states (wire 0 first).
-        """
-        if not self.single_qubit:
-            raise ValueError(f"encoder {self.name!r} entangles wires: simulate its circuit")
-        x = self.features(x)
-        n = n_wires or self.n_wires
-        real = torch.float64 if dtype == torch.complex128 else torch.float32
-        table, layers = _single_qubit_plan(self.ops, n)
-        mats = table(x.to(real)).to(dtype).reshape(x.shape[0], len(self.ops), 2, 2)
-        wire_state = torch.zeros(x.shape[0], n, 2, dtype=dtype, device=x.device)
-        wire_state[:, :, 0] = 1
-        for rows, wires, every_wire, fresh in layers:
-            m = mats[:, rows]
-            if fresh:  # the wires are still |0>: their states are the first columns
-                new = m[..., 0]
-            else:
-                v = wire_state if every_wire else wire_state[:, wires]
-                new = (m @ v.unsqueeze(-1)).squeeze(-1)
-            if every_wire:
-                wire_state = new
-            else:
-                wire_state = wire_state.index_copy(1, wires.to(x.device), new)
-        state = wire_state[:, 0]
-        for w in range(1, n):
-            state = (state.unsqueeze(-1) * wire_state[:, w].unsqueeze(1)).flatten(1)
-        return state
-
-
-@lru_cache(maxsize=None)
-def _single_qubit_plan(ops, n_wires: int) -> tuple[TrigTable, list]:
-    """All the encoder's matrices from one :class:`qml.gates.TrigTable` of the features, and
-    its ops merged into layers (consecutive ops on distinct wires): ``(slice of op rows, wires,
-    whether the wires are 0..n-1 in order, whether they are all still |0>)``."""
-    table = TrigTable([(get_gate(g, 1), list(idx)) for g, _, idx in ops],
-                      1 + max(i for _, _, idx in ops for i in idx))
-    layers: list = []
-    for row, (_, (w,), _) in enumerate(ops):
-        if layers and w not in layers[-1][1]:
-            layers[-1][0].append(row)
-            layers[-1][1].append(w)
-        else:
-            layers.append(([row], [w]))
-    out, touched = [], set()
-    for rows, wires in layers:
-        out.append((slice(rows[0], rows[-1] + 1), torch.tensor(wires),  # consecutive rows
-                    wires == list(range(n_wires)), touched.isdisjoint(wires)))
-        touched.update(wires)
-    return table, out
 
 
 def _layered(name: str, gates: Sequence[str], wire_counts: Sequence[int]) -> Encoder:
@@ -191,7 +132,6 @@ class AmplitudeEncoder:
     """
 
     name = "amplitude"
-    single_qubit = False
 
     def __init__(self, n_wires: int):
         self.n_wires = n_wires

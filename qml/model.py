@@ -6,10 +6,8 @@ wire and turns the expectations into log-probabilities, as the QuantumNAS/TorchQ
 do: ``<Z>`` per wire when there are as many classes as wires, sums of consecutive wire groups
 otherwise (2 classes on 4 wires: wires 0+1 and 2+3), then log-softmax.
 
-Speed: a single-qubit encoder gives a product state, computed directly for the batch; when it
-is cheaper, the ansatz is simulated once per step on the basis states (its unitary) and the
-batch goes through one matrix product. Both paths give the same numbers as simulating the whole
-circuit per sample (a test checks it).
+The whole circuit (encoder, then ansatz) runs in :func:`qml.simulate`, whose plan already
+starts a single-qubit encoder as a product state and fuses the ansatz into a few matrices.
 
 ``MultiNodeQNN`` chains QNNs as QuantumNAT does: node k+1 re-encodes node k's ``<Z>`` outputs.
 
@@ -34,12 +32,9 @@ import torch
 from torch import nn
 
 from qml.circuit import Circuit
-from qml.gates import TrigTable
 from qml.layers import Encoder, get_encoder
 
 READOUTS = ("auto", "expz", "sum")
-MODES = ("auto", "simulate", "product", "unitary")
-MAX_FUSED_DIM = 64  # the "unitary" path builds (ops, 2**n, 2**n) tensors: small circuits only
 
 
 class Readout(nn.Module):
@@ -71,100 +66,6 @@ class Readout(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.kind}, wires={self.n_wires}, classes={self.n_classes}"
-
-
-class FusedUnitary:
-    """The unitary of a circuit without inputs, built in a few vectorised torch calls.
-
-    The entries of every parameterized gate come from one :class:`qml.gates.TrigTable` call
-    (one autograd node); with the fixed gates' entries, a 0 and a 1 they form one pool, and a
-    single precomputed index into that pool gives every gate's full ``2**n x 2**n`` matrix
-    (zeros where the untouched wires differ). The ordered product is a tree of batched
-    matrix products. For small circuits this takes far fewer torch calls than applying the
-    gates one by one.
-
-    Example:
-        >>> from qml.circuit import Circuit
-        >>> u = FusedUnitary(Circuit(2).h(0).cx(0, 1))(torch.zeros(0))
-        >>> (u @ torch.tensor([1, 0, 0, 0], dtype=u.dtype)).real.round(decimals=4)
-        tensor([0.7071, 0.0000, 0.0000, 0.7071])
-    """
-
-    def __init__(self, circuit: Circuit):
-        if circuit.n_inputs:
-            raise ValueError("FusedUnitary takes a circuit without input features")
-        self.n, gates = circuit.n_wires, circuit.gates
-        slot = {name: i for i, name in enumerate(circuit.parameters)}
-        consts: list[float] = []
-        items, fixed, where = [], [], []  # where: per op, (in the table?, offset)
-        table_size = 0
-        for op in gates:
-            d = 2 ** len(op.wires)
-            if op.name != "unitary" and op.gate.n_params:
-                sources = []
-                for p in op.params:
-                    if isinstance(p, float):
-                        consts.append(p)
-                        sources.append(len(slot) + len(consts) - 1)
-                    else:
-                        sources.append(slot[p.name])
-                items.append((op.gate, sources))
-                where.append((True, table_size))
-                table_size += d * d
-            else:
-                m = op.matrix if op.name == "unitary" else op.gate.matrix(torch.zeros(0, dtype=torch.float64))
-                where.append((False, sum(len(f) for f in fixed)))
-                fixed.append(torch.as_tensor(m, dtype=torch.complex128).reshape(-1))
-        self.table = TrigTable(items, len(slot) + len(consts)) if items else None
-        self.consts = torch.tensor(consts, dtype=torch.float64)
-        self.fixed = torch.cat(fixed) if fixed else torch.zeros(0, dtype=torch.complex128)
-        self._tail: dict = {}
-        size = table_size + len(self.fixed) + 2  # ..., then the 0 and the 1
-        self.conj = any(op.adjoint for op in gates)  # the adjoints read a conjugated copy
-        self.src = torch.stack([
-            _embedding(self.n, op.wires, (0 if in_table else table_size) + offset
-                       + (size if op.adjoint else 0), op.adjoint, table_size + len(self.fixed))
-            for op, (in_table, offset) in zip(gates, where)]) if gates else None
-
-    def __call__(self, params: torch.Tensor, dtype: torch.dtype = torch.complex64) -> torch.Tensor:
-        """The unitary ``U`` (``state_out = U @ state_in``) for ``params`` ordered like the
-        circuit's parameters."""
-        real = torch.float64 if dtype == torch.complex128 else torch.float32
-        device, dim = params.device, 2 ** self.n
-        if self.src is None:
-            return torch.eye(dim, dtype=dtype, device=device)
-        key = (dtype, device)
-        if key not in self._tail:  # the fixed gates' entries, then 0 and 1
-            self._tail[key] = torch.cat([self.fixed, torch.tensor([0, 1], dtype=torch.complex128)]
-                                        ).to(dtype=dtype, device=device)
-        pool = self._tail[key]
-        if self.table is not None:
-            values = params.to(real)
-            if len(self.consts):
-                values = torch.cat([values, self.consts.to(real).to(device)])
-            pool = torch.cat([self.table(values).to(dtype), pool])
-        if self.conj:
-            pool = torch.cat([pool, pool.conj()])
-        mats = pool[self.src.to(device)]
-        while mats.shape[0] > 1:  # product M_last ... M_1 M_0, pairwise
-            if mats.shape[0] % 2:
-                mats = torch.cat([mats, torch.eye(dim, dtype=dtype, device=device)[None]])
-            mats = mats[1::2] @ mats[0::2]
-        return mats[0]
-
-
-def _embedding(n: int, wires, offset: int, transpose: bool, zero: int) -> torch.Tensor:
-    """Index into the pool giving an op's full matrix: entry ``offset + row * d + col`` of its
-    (transposed, for an adjoint) matrix where the untouched wires agree, else ``zero``."""
-    basis = torch.arange(2 ** n)
-    local = torch.zeros_like(basis)
-    for w in wires:
-        local = local * 2 + ((basis >> (n - 1 - w)) & 1)
-    others = basis & ~sum(1 << (n - 1 - w) for w in wires)
-    row, col = (local[None, :], local[:, None]) if transpose else (local[:, None], local[None, :])
-    entry = offset + row * 2 ** len(wires) + col
-    zero_or_one = torch.full_like(entry, zero)
-    return torch.where(others[:, None] == others[None, :], entry, zero_or_one)
 
 
 class QNN(nn.Module):
@@ -200,57 +101,23 @@ class QNN(nn.Module):
         init = torch.rand(len(self.names), generator=generator) * 2 * math.pi - math.pi
         self.weights = nn.Parameter(init)
         self.readout = None if readout is None else Readout(n_wires, n_classes or n_wires, readout)
-        self._unitary = FusedUnitary(ansatz) if 2 ** n_wires <= MAX_FUSED_DIM else None
-        bits = (torch.arange(2 ** n_wires)[:, None] >> torch.arange(n_wires - 1, -1, -1)) & 1
-        self.register_buffer("z_signs", 1.0 - 2.0 * bits.float(), persistent=False)
 
     @property
     def n_features(self) -> int:
         return self.encoder.n_features
 
-    def states(self, x: torch.Tensor, mode: str = "auto") -> torch.Tensor:
-        """Final states ``(batch, 2**n)``.
-
-        ``mode``: ``"simulate"`` runs the whole circuit in :func:`qml.simulate`; for a
-        single-qubit encoder, ``"product"`` starts the ansatz from the encoded product state and
-        ``"unitary"`` multiplies that state by the ansatz's unitary; ``"auto"`` picks the
-        cheapest. All give the same states.
-        """
+    def states(self, x: torch.Tensor) -> torch.Tensor:
+        """Final states ``(batch, 2**n)``: the encoder then the ansatz, in :func:`qml.simulate`."""
         from qml import simulate
 
         feats = self.encoder.features(x).to(self.weights.dtype)
-        if mode == "auto":
-            mode = self._cheapest(x.shape[0])
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; valid modes: {', '.join(MODES)}")
-        if mode == "simulate":
-            return simulate(self.template, self.weights, feats, dtype=self.dtype,
-                            gradient=self.gradient)
-        start = self.encoder.product_state(feats, self.n_wires, self.dtype)
-        if mode == "unitary":
-            if self._unitary is None:
-                raise ValueError(f"mode 'unitary' builds a 2**n x 2**n matrix: at most "
-                                 f"{MAX_FUSED_DIM.bit_length() - 1} wires, got {self.n_wires}")
-            return start @ self.unitary_rows()
-        return simulate(self.ansatz, self.weights, dtype=self.dtype, gradient=self.gradient,
-                        initial_state=start)
-
-    def _cheapest(self, batch: int) -> str:
-        """"unitary" for small circuits (2**n at most ``MAX_FUSED_DIM`` and the batch size):
-        building the ansatz's matrix takes a few vectorised torch calls where simulating takes
-        several per gate; "product" for larger single-qubit encoders, else "simulate"."""
-        if not self.encoder.single_qubit:
-            return "simulate"
-        return "unitary" if self._unitary and 2 ** self.n_wires <= batch else "product"
-
-    def unitary_rows(self) -> torch.Tensor:
-        """Row ``b`` is the ansatz applied to basis state ``b`` (the unitary, transposed)."""
-        return self._unitary(self.weights, self.dtype).transpose(0, 1)
+        return simulate(self.template, self.weights, feats, dtype=self.dtype, gradient=self.gradient)
 
     def expectations(self, x: torch.Tensor) -> torch.Tensor:
-        """``<Z>`` on every wire, ``(batch, n_wires)``: probabilities times a +-1 sign table."""
-        probs = torch.view_as_real(self.states(x)).square().sum(-1)
-        return probs @ self.z_signs.to(probs)
+        """``<Z>`` on every wire, ``(batch, n_wires)``."""
+        from qml import expval_z
+
+        return expval_z(self.states(x))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Log-probabilities ``(batch, n_classes)`` (``<Z>`` values for a node without readout)."""

@@ -31,23 +31,6 @@ def test_builtin_encoders_match_the_papers_layout(name, features, wires):
     assert [idx[0] for _, _, idx in enc.ops] == list(range(features))
 
 
-@pytest.mark.parametrize("name", list(ENCODERS))
-def test_product_state_equals_simulating_the_encoder(name):
-    enc = ENCODERS[name]
-    x = torch.randn(5, enc.n_features, generator=torch.Generator().manual_seed(1))
-    expected = qml.simulate(enc.circuit(), inputs=x, dtype=torch.complex128)
-    got = enc.product_state(x.double(), dtype=torch.complex128)
-    torch.testing.assert_close(got, expected)
-
-
-def test_custom_encoder_with_partial_layers_and_multi_angle_gates():
-    enc = Encoder("mixed", (("ry", (2,), (0,)), ("rx", (0,), (1,)), ("rx", (1,), (2,)),
-                            ("u3", (1,), (3, 4, 5))))
-    x = torch.randn(4, 6, dtype=torch.float64)
-    expected = qml.simulate(enc.circuit(3), inputs=x, dtype=torch.complex128)
-    torch.testing.assert_close(enc.product_state(x, 3, torch.complex128), expected)
-
-
 def test_encoder_errors_name_the_problem():
     with pytest.raises(ValueError, match="'4x4_ryzxy' takes 16 features.*6x6_ryzxy"):
         ENCODERS["4x4_ryzxy"].features(torch.zeros(2, 36))
@@ -57,8 +40,6 @@ def test_encoder_errors_name_the_problem():
         Encoder("bad", (("rx", (0, 1), (0,)),))
     with pytest.raises(ValueError, match="valid encoders: 4x4_ryzxy"):
         get_encoder("8x8")
-    with pytest.raises(ValueError, match="entangles"):
-        Encoder("cx", (("crx", (0, 1), (0,)),)).product_state(torch.zeros(1, 1))
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])

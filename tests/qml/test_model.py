@@ -3,7 +3,7 @@ import torch
 
 import qml
 from qml.layers import SPACES, AmplitudeEncoder, build_space
-from qml.model import FusedUnitary, MultiNodeQNN, QNN, Readout, ry_encoder
+from qml.model import MultiNodeQNN, QNN, Readout, ry_encoder
 
 torch.set_num_threads(1)  # the suite shares two cores
 
@@ -23,57 +23,18 @@ def test_forward_gives_log_probabilities_from_z_expectations():
     torch.testing.assert_close(out, torch.log_softmax(z, 1), atol=1e-5, rtol=0)
 
 
-@pytest.mark.parametrize("space", ["u3cu3", "rxyzu1cu3"])
-def test_all_modes_give_the_same_states_and_gradients(space):
-    model = _model(space)
-    x = torch.randn(20, 16, generator=torch.Generator().manual_seed(2))
-    y = torch.arange(20) % 4
-    states, grads = {}, {}
-    for mode in ("simulate", "product", "unitary"):
-        model.zero_grad()
-        states[mode] = model.states(x, mode)
-        z = (states[mode].abs() ** 2) @ model.z_signs
-        torch.nn.functional.nll_loss(torch.log_softmax(z, 1), y).backward()
-        grads[mode] = model.weights.grad.clone()
-    for mode in ("product", "unitary"):
-        torch.testing.assert_close(states[mode], states["simulate"], atol=1e-5, rtol=0)
-        torch.testing.assert_close(grads[mode], grads["simulate"], atol=1e-5, rtol=0)
-    assert model._cheapest(256) == "unitary" and model._cheapest(8) == "product"
-
-
 def test_adjoint_gradient_matches_autograd():
     a, b = _model(gradient="autograd"), _model(gradient="adjoint")
     x, y = torch.randn(9, 16), torch.arange(9) % 4
     for m in (a, b):
-        z = (m.states(x, "simulate").abs() ** 2) @ m.z_signs
+        z = m.expectations(x)
         torch.nn.functional.nll_loss(torch.log_softmax(m.readout(z), 1), y).backward()
     torch.testing.assert_close(a.weights.grad, b.weights.grad, atol=1e-5, rtol=0)
-
-
-@pytest.mark.parametrize("space", list(SPACES))
-def test_fused_unitary_equals_simulating_basis_states(space):
-    circuit = build_space(space, 5, 2)
-    params = torch.randn(len(circuit.parameters), dtype=torch.float64)
-    eye = torch.eye(32, dtype=torch.complex128)
-    rows = qml.simulate(circuit, params, dtype=torch.complex128, initial_state=eye)
-    torch.testing.assert_close(FusedUnitary(circuit)(params, torch.complex128), rows.T)
-
-
-def test_fused_unitary_handles_constants_adjoints_and_shared_names():
-    c = qml.Circuit(3).rx(0, 0.3).ry(1, "a").cu3(2, 0, "a", 0.1, "b").sx(1).rzz(0, 2, "b")
-    c.append("t", 2, adjoint=True)
-    params = torch.tensor([0.7, -1.2], dtype=torch.float64)
-    rows = qml.simulate(c, params, dtype=torch.complex128,
-                        initial_state=torch.eye(8, dtype=torch.complex128))
-    torch.testing.assert_close(FusedUnitary(c)(params, torch.complex128), rows.T)
-    assert torch.equal(FusedUnitary(qml.Circuit(2))(torch.zeros(0)), torch.eye(2 ** 2,
-                                                                               dtype=torch.complex64))
 
 
 def test_amplitude_encoder_model_simulates():
     model = QNN(3, AmplitudeEncoder(3), build_space("zzry", 3, 1), n_classes=3, seed=1)
     x = torch.randn(4, 8)
-    assert model._cheapest(256) == "simulate"
     z = model.expectations(x)
     start = x.to(torch.complex64) / x.norm(dim=1, keepdim=True)
     ref = qml.expval_z(qml.simulate(model.ansatz, model.weights, initial_state=start))
@@ -124,8 +85,6 @@ def test_bad_inputs():
         QNN(4, "6x6_ryzxy", build_space("u3cu3", 4, 1))
     with pytest.raises(ValueError, match="must not read input features"):
         QNN(2, ry_encoder(2), qml.Circuit(2).rx(0, qml.Input(0)))
-    with pytest.raises(ValueError, match="valid modes"):
-        _model().states(torch.zeros(1, 16), "dense")
 
 
 def test_multi_node_chains_z_outputs():
