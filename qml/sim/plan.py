@@ -343,15 +343,16 @@ def _as(values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
 def _product(values: torch.Tensor, diagonal: bool, batched: bool) -> torch.Tensor:
     """The step's operand from its gathered gate factors, applied first to last."""
     if batched:                      # (batch, 1, ...): a single per-sample gate
-        return values[:, 0]
+        return values.squeeze(1)
     if diagonal:
         return values.prod(0)
-    while values.shape[0] > 1:       # tree product: later gates on the left
-        odd = values[-1:] if values.shape[0] % 2 else None
-        values = values[1::2] @ values[0:values.shape[0] - 1:2]
-        if odd is not None:
-            values = torch.cat([values, odd])
-    return values[0]
+    while values.shape[0] > 1:       # tree product: pairs (earlier, later) -> later @ earlier
+        if values.shape[0] % 2:
+            eye = torch.eye(values.shape[-1], dtype=values.dtype, device=values.device)
+            values = torch.cat([values, eye.expand(1, *values.shape[1:])])
+        earlier, later = values.reshape(-1, 2, *values.shape[1:]).unbind(1)
+        values = later @ earlier
+    return values.squeeze(0)
 
 
 def _bits(states: torch.Tensor, k: int, axes: list[int]) -> torch.Tensor:
