@@ -39,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=2000, help="total training steps (default 2000)")
     parser.add_argument("--batch-size", type=int, default=256, help="shots per training step (default 256)")
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
+    parser.add_argument("--warmup", type=int, default=100, help="learning-rate warm-up steps (default 100)")
     parser.add_argument("--local-weight", type=float, default=0.5, help="weight of the per-qubit loss (default 0.5)")
     parser.add_argument("--d-model", type=int, default=64, help="transformer width (default 64)")
     parser.add_argument("--layers", type=int, default=3, help="transformer layers (default 3)")
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> Report:
     code = {"distance": args.distance, "rounds": rounds, "basis": basis, "noise": args.noise, "p": list(args.p)}
     out = Path(getattr(args, "out", None) or "runs/qec")
     ckpt_path = Path(args.checkpoint or out / f"transformer_{args.noise}-{basis}_d{args.distance}.pt")
-    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, local_weight=args.local_weight,
+    cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, local_weight=args.local_weight,
                       d_model=args.d_model, heads=args.heads, layers=args.layers, seed=args.seed,
                       progress=not args.no_progress)
     start = time.perf_counter()
