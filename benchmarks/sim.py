@@ -1,7 +1,9 @@
 """``qml-bench sim``: simulator speed (B1-B3) and memory (B4) beside every importable peer.
 
-Each thread count runs in its own worker process, with the OpenMP/BLAS thread counts
-set before anything is imported, so every simulator gets the same threads. Timings are
+Every measurement (case, size, simulator, thread count) runs in its own worker process,
+with the OpenMP/BLAS thread counts set before anything is imported: every simulator gets
+the same threads, and no thread pool (spinning OpenMP workers) or cache of another
+simulator is left behind. Timings are
 medians (with min-max) of repeated runs after a warm-up; the ``x ours`` column is the
 peer's median over ours (above 1: we are faster). B4 measures the peak resident memory
 of a gradient step above the memory before it, in a fresh process per setting, with
@@ -70,7 +72,9 @@ def run(args) -> Report:
                     ["case", "qubits", "threads", "simulator", "median_ms", "min_ms", "max_ms", "x ours",
                      "peak_MiB"], config=config)
     for threads in config["threads"]:
-        rows = _in_subprocess({**config, "threads": threads, "mode": "time"})
+        rows = []
+        for job in _jobs(config):  # one process each: no thread pool or cache carries over
+            rows += _in_subprocess({**config, "threads": threads, "mode": "time", "only": job})
         for row in _with_ratios(rows):
             report.add(**row)
     if "B4" in cases:
@@ -87,6 +91,16 @@ def run(args) -> Report:
                            **row)
     report.notes.extend(_summary(report.rows))
     return report
+
+
+def _jobs(config: dict) -> list[list]:
+    """[case, qubits, simulator] for every measurement of the run."""
+    from benchmarks.sim_peers import B1_WIRES, PEERS
+
+    sizes = {"B1": [B1_WIRES], "B2": config["sizes"], "B3": config["grad_sizes"]}
+    ours = {"B1": ["ours autograd", "ours adjoint"], "B2": ["ours"], "B3": ["ours adjoint", "ours autograd"]}
+    return [[case, n, name] for case in ("B1", "B2", "B3") if case in config["cases"] for n in sizes[case]
+            for name in ours[case] + (list(PEERS[case]) if config["peers"] else [])]
 
 
 def _in_subprocess(task: dict) -> list | dict:
@@ -132,6 +146,8 @@ def _timings(task: dict) -> list[dict]:
     rows = []
 
     def measure(case, n, name, build, our=False):
+        if task.get("only") and task["only"] != [case, n, name]:
+            return
         try:
             step = build()
         except ImportError:
