@@ -53,10 +53,6 @@ class Step:
     def trainable(self) -> bool:
         return not isinstance(self.kernel, kernels.Permutation)
 
-    @property
-    def width(self) -> int:
-        return 2 ** len(self.kernel.wires)
-
 
 @dataclass
 class _Block:
@@ -131,7 +127,7 @@ class Plan:
                                      len(self.gates))
         self._compiled: dict = {}
         self._layouts: dict = {}
-        self._fixed: dict = {}
+        self._cache: dict = {}  # per-call constants: fixed buffers, prefix indices, constant operands
 
     def dim(self, i: int) -> int:
         return 2 ** len(self.gates[i].wires)
@@ -250,14 +246,14 @@ class Plan:
         layout = self.layout(per_sample)
         constant = params is None and inputs is None      # nothing varies: build once, reuse
         key = ("constant", from_zero, dtype, device)
-        if constant and key in self._fixed:
-            shared, operands = self._fixed[key]
+        if constant and key in self._cache:
+            shared, operands = self._cache[key]
         else:
             shared, batched = self._buffers(layout, params, inputs, batch, dtype, device)
             operands = [None if not step.trainable else self._operand(step, layout, shared, batched, device)
                         for step in steps]
             if constant:
-                self._fixed[key] = (shared, operands)
+                self._cache[key] = (shared, operands)
         state = None
         if start:
             state = self._product_state(start, layout, shared, None if constant else batched, batch, device)
@@ -296,7 +292,7 @@ class Plan:
     def _fixed_buffer(self, layout: _Layout, dtype, device) -> torch.Tensor:
         """Parameter-free matrices and the scalars 0, 1 (cached per dtype and device)."""
         key = (id(layout), dtype, device)
-        if key not in self._fixed:
+        if key not in self._cache:
             real = torch.empty(0, dtype=dtype).real.dtype
             empty = torch.zeros(0, dtype=real, device=device)
             parts = []
@@ -305,18 +301,18 @@ class Plan:
                 m = torch.tensor(op.matrix, device=device) if op.name == "unitary" else op.gate.matrix(empty)
                 parts.append((m if dtype.is_complex else m.real).to(dtype).reshape(-1))
             parts.append(torch.tensor([0, 1], dtype=dtype, device=device))
-            self._fixed[key] = torch.cat(parts)
-        return self._fixed[key]
+            self._cache[key] = torch.cat(parts)
+        return self._cache[key]
 
     def _product_state(self, start, layout, shared, batched, batch, device) -> torch.Tensor:
         key = ("prefix", id(layout), device)
-        if key not in self._fixed:  # gather from one buffer when the prefix reads only that one
+        if key not in self._cache:  # gather from one buffer when the prefix reads only that one
             index = self._prefix_index(start, layout)
             shared_len = layout.size[False] * (2 if layout.conj[False] else 1)
             source = "batched" if bool((index >= shared_len).all()) else \
                 "shared" if bool((index < shared_len).all()) else "both"
-            self._fixed[key] = (source, (index - shared_len if source == "batched" else index).to(device))
-        source, index = self._fixed[key]
+            self._cache[key] = (source, (index - shared_len if source == "batched" else index).to(device))
+        source, index = self._cache[key]
         if source == "both":
             values = torch.cat([shared[:, None].expand(-1, batch), batched])
         else:
