@@ -115,8 +115,8 @@ class Circuit:
             raise ValueError(f"n_wires must be a positive integer, got {n_wires!r}")
         self.n_wires = n_wires
         self.global_phase = float(global_phase)
-        self.ops: list[Op] = []
-        self._cache: dict = {}
+        self._ops: list[Op] = []
+        self._cache: dict = {}  # plan, parameter names, input count: rebuilt after each append
         for op in ops:
             self.append(op.name, op.wires, op.params, adjoint=op.adjoint, matrix=op.matrix)
 
@@ -145,9 +145,14 @@ class Circuit:
         return self._push(Op(gate.name, wires, params, adjoint))
 
     def _push(self, op: Op) -> "Circuit":
-        self.ops.append(op)
+        self._ops.append(op)
         self._cache.clear()
         return self
+
+    @property
+    def ops(self) -> tuple[Op, ...]:
+        """The operations, in order (read-only: build with the builders or :meth:`append`)."""
+        return tuple(self._ops)
 
     def barrier(self, *wires: int) -> "Circuit":
         return self.append("barrier", wires or tuple(range(self.n_wires)))
@@ -167,7 +172,7 @@ class Circuit:
         """A new circuit: this one followed by ``other`` (same number of wires)."""
         if other.n_wires != self.n_wires:
             raise ValueError(f"cannot compose circuits on {self.n_wires} and {other.n_wires} wires")
-        return Circuit(self.n_wires, [*self.ops, *other.ops], self.global_phase + other.global_phase)
+        return Circuit(self.n_wires, [*self._ops, *other._ops], self.global_phase + other.global_phase)
 
     __add__ = compose
 
@@ -177,7 +182,7 @@ class Circuit:
     def parameters(self) -> tuple[str, ...]:
         """Names of the trainable parameters, in order of first appearance."""
         if "parameters" not in self._cache:
-            seen = dict.fromkeys(p.name for op in self.ops for p in op.params if isinstance(p, Param))
+            seen = dict.fromkeys(p.name for op in self._ops for p in op.params if isinstance(p, Param))
             self._cache["parameters"] = tuple(seen)
         return self._cache["parameters"]
 
@@ -186,16 +191,16 @@ class Circuit:
         """Number of input features read (the largest Input index plus one)."""
         if "n_inputs" not in self._cache:
             self._cache["n_inputs"] = 1 + max(
-                (p.index for op in self.ops for p in op.params if isinstance(p, Input)), default=-1)
+                (p.index for op in self._ops for p in op.params if isinstance(p, Input)), default=-1)
         return self._cache["n_inputs"]
 
     @property
     def gates(self) -> list[Op]:
         """The ops that act on the state (directives left out)."""
-        return [op for op in self.ops if not op.is_directive]
+        return [op for op in self._ops if not op.is_directive]
 
     def count_ops(self) -> dict[str, int]:
-        return dict(Counter(op.name for op in self.ops))
+        return dict(Counter(op.name for op in self._ops))
 
     def depth(self) -> int:
         """Number of layers when every gate starts as early as its wires allow."""
@@ -219,7 +224,7 @@ class Circuit:
     def relabel(self, mapping: dict[int, int] | Sequence[int], n_wires: int | None = None) -> "Circuit":
         """The same circuit with wire ``w`` moved to ``mapping[w]`` (on ``n_wires`` wires)."""
         n = n_wires or self.n_wires
-        return Circuit(n, [replace(op, wires=tuple(mapping[w] for w in op.wires)) for op in self.ops],
+        return Circuit(n, [replace(op, wires=tuple(mapping[w] for w in op.wires)) for op in self._ops],
                        self.global_phase)
 
     def bind(self, params=None, inputs=None) -> "Circuit":
@@ -244,23 +249,23 @@ class Circuit:
                 return row[p.index]
             return p
         return Circuit(self.n_wires, [replace(op, params=tuple(value(p) for p in op.params))
-                                      for op in self.ops], self.global_phase)
+                                      for op in self._ops], self.global_phase)
 
     def __eq__(self, other) -> bool:
-        return (isinstance(other, Circuit) and self.n_wires == other.n_wires and self.ops == other.ops
+        return (isinstance(other, Circuit) and self.n_wires == other.n_wires and self._ops == other._ops
                 and self.global_phase == other.global_phase)
 
     def __len__(self) -> int:
-        return len(self.ops)
+        return len(self._ops)
 
     def __repr__(self) -> str:
-        return f"Circuit(n_wires={self.n_wires}, ops={len(self.ops)}, depth={self.depth()})"
+        return f"Circuit(n_wires={self.n_wires}, ops={len(self._ops)}, depth={self.depth()})"
 
     def draw(self) -> str:
         """A text drawing: one row per wire, one column per layer."""
         columns: list[dict[int, str]] = []
         level = [0] * self.n_wires
-        for op in self.ops:
+        for op in self._ops:
             span = range(min(op.wires), max(op.wires) + 1)
             layer = max(level[w] for w in span)
             while len(columns) <= layer:
@@ -283,7 +288,7 @@ class Circuit:
 
     def to_json(self) -> str:
         return json.dumps({"n_wires": self.n_wires, "global_phase": self.global_phase,
-                           "ops": [_op_to_dict(op) for op in self.ops]})
+                           "ops": [_op_to_dict(op) for op in self._ops]})
 
     @classmethod
     def from_json(cls, text: str) -> "Circuit":

@@ -70,3 +70,12 @@ def test_unitary_must_be_unitary():
         Circuit(1).unitary([[1, 1], [0, 1]], [0])
     with pytest.raises(ValueError, match="4x4 matrix"):
         Circuit(2).unitary([[1, 0], [0, 1]], [0, 1])
+
+
+def test_ops_are_read_only_so_cached_plans_stay_valid():
+    c = Circuit(1).rx(0, "a")
+    qml.simulate(c, torch.tensor([0.1]))
+    with pytest.raises(AttributeError):
+        c.ops.append(c.ops[0])
+    c.ry(0, "b")  # appending through the circuit rebuilds its plan
+    assert qml.simulate(c, torch.tensor([0.1, 0.2])).shape == (1, 2)
