@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import platform
-import tempfile
 from dataclasses import dataclass, field
 from importlib import metadata
-from pathlib import Path
 from typing import Any
+
+from qml.files import atomic_path
 
 _VERSIONED = ("torch", "numpy", "qiskit", "qiskit-aer", "stim", "pymatching", "pennylane",
               "pennylane-lightning", "qulacs", "torchquantum", "qml-toolkit")
@@ -76,16 +76,8 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
 
 
 def write_json(report: Report, path: str | os.PathLike, seed: int) -> None:

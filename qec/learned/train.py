@@ -79,7 +79,10 @@ def pick_device(device: str | None = None) -> torch.device:
 
 
 def save_checkpoint(state: TrainState, path: str | os.PathLike) -> None:
-    """Write the checkpoint through a temporary file and ``os.replace`` (never half-written)."""
+    """Write the checkpoint through a temporary file and ``os.replace`` (never half-written).
+
+    qec imports nothing from qml (DESIGN.md), so this is qec's own copy of ``qml.files.atomic_path``.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
