@@ -80,7 +80,7 @@ class _Layout:
         self.fixed = []                       # parameter-free ops, in order
         for i, op in enumerate(plan.gates):
             if op.name == "unitary" or not op.params:
-                if not (op.name in _PERM_KINDS and len(op.wires) > FUSE_WIDTH):  # those are gathers
+                if not _gathered(op):
                     self.fixed.append(i)
                 continue
             sources = [offsets["param"] + plan.names.index(p.name) if isinstance(p, Param)
@@ -185,7 +185,7 @@ class Plan:
     def _step(self, block: _Block) -> Step:
         ops = [self.gates[i] for i in block.ops]
         constant = not any(_reads(op, (Param, Input)) for op in ops)
-        if all(op.name in _PERM_KINDS for op in ops) and len(block.wires) > FUSE_WIDTH:
+        if len(ops) == 1 and _gathered(ops[0]):  # only a single gate makes a block this wide
             index = kernels.permutation_index(self.n, [(_PERM_KINDS[op.name], op.wires) for op in ops])
             return Step(kernels.Permutation(self.n, index), tuple(block.ops), constant=True)
         diagonal = all(_is_diagonal(op) for op in ops)
@@ -268,7 +268,10 @@ class Plan:
 
     def _buffers(self, layout: _Layout, params, inputs, batch, dtype, device):
         real_dtype = torch.empty(0, dtype=dtype).real.dtype
-        consts = torch.tensor(self.consts, dtype=real_dtype, device=device)
+        key = ("consts", real_dtype, device)
+        if key not in self._cache:
+            self._cache[key] = torch.tensor(self.consts, dtype=real_dtype, device=device)
+        consts = self._cache[key]
         per_sample = params is not None and params.dim() == 2
         shared = [self._fixed_buffer(layout, dtype, device)]
         if layout.tables[False] is not None:
@@ -361,6 +364,11 @@ def _bits(states: torch.Tensor, k: int, axes: list[int]) -> torch.Tensor:
 
 def _reads(op: Op, kind) -> bool:
     return any(isinstance(p, kind) for p in op.params)
+
+
+def _gathered(op: Op) -> bool:
+    """A permutation wider than a block: applied as an index gather, never as a matrix."""
+    return op.name in _PERM_KINDS and len(op.wires) > FUSE_WIDTH
 
 
 def _is_diagonal(op: Op) -> bool:
