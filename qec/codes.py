@@ -172,12 +172,12 @@ def _code_capacity_zx(distance: int, p: float, noise: str, qubit_scale: dict[int
         if (x, y) in data:
             continue
         support = [data[(x + dx, y + dy)] for dx in (-1, 1) for dy in (-1, 1) if (x + dx, y + dy) in data]
-        stabilizers.append(("X" if q in x_type else "Z", support))
+        stabilizers.append(("X" if q in x_type else "Z", support, (x, y)))
     ref = max(coords) + 1
     logical = {"Z": [q for (x, y), q in data.items() if y == 1], "X": [q for (x, y), q in data.items() if x == 1]}
 
     def measure_all(out: stim.Circuit) -> None:
-        for pauli, support in stabilizers:
+        for pauli, support, _ in stabilizers:
             out.append("MPP", _pauli_product(pauli, support))
         for pauli in "ZX":
             out.append("MPP", _pauli_product(pauli, logical[pauli] + [ref]))
@@ -191,8 +191,8 @@ def _code_capacity_zx(distance: int, p: float, noise: str, qubit_scale: dict[int
                    [stim.GateTarget(q) for q in sorted(data.values())], p, scale)
     measure_all(out)
     n = len(stabilizers) + 2
-    for i in range(len(stabilizers)):
-        out.append("DETECTOR", [stim.target_rec(i - 2 * n), stim.target_rec(i - n)])
+    for i, (_, _, (x, y)) in enumerate(stabilizers):
+        out.append("DETECTOR", [stim.target_rec(i - 2 * n), stim.target_rec(i - n)], [x, y, 0])
     for k in range(2):
         out.append("OBSERVABLE_INCLUDE", [stim.target_rec(k - n - 2), stim.target_rec(k - 2)], k)
     return out

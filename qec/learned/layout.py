@@ -3,7 +3,7 @@
 A :class:`CodeLayout` is read once from a stim circuit and stored in checkpoints:
 
 - detector coordinates ``(x, y, t)`` (from ``DETECTOR`` annotations; a detector without
-  them, as in a one-round code-capacity circuit, sits at the centroid of the data qubits
+  them (some hand-written circuits have none) sits at the centroid of the data qubits
   whose errors flip it, round 0) and a stabilizer type per detector (which data-qubit Pauli
   errors flip the detectors at its position);
 - the data qubits (those measured in the circuit's final measurement block that noise acts
