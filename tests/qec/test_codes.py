@@ -55,6 +55,11 @@ def test_zx_code_capacity_has_both_observables_and_flips_them():
     dem = c.detector_error_model(decompose_errors=True)
     g = DecodingGraph.from_dem(dem)
     assert set(g.obs.tolist()) == {0, 1, 2}  # edges flipping L0 (X errors) and L1 (Z errors)
+    # detectors sit where stim's generated circuit puts the measure qubits, in round 0
+    coords = c.get_detector_coordinates()
+    stim_xy = {tuple(v[:2]) for v in surface_code(3, 0.1, noise="code-capacity").get_detector_coordinates().values()}
+    assert all(len(v) == 3 and v[2] == 0 for v in coords.values()) and len(coords) == c.num_detectors
+    assert stim_xy <= {tuple(v[:2]) for v in coords.values()}
 
 
 def test_hot_qubits_are_seeded_and_only_they_are_noisier():
