@@ -1,15 +1,30 @@
 """The detector transformer: self-attention over all detectors, plus data-qubit and observable tokens.
 
-Tokens are the detectors of a memory circuit that fired in a shot (embedding of the
-stabilizer type and of the position), one query token per data qubit and one per logical
-observable. A detector that did not fire carries no token: the fired set with positions is
-the whole syndrome, and at useful error rates it is a small fraction of the detectors, so
-attention costs scale with the number of detection events; shots in a batch are padded to
-the largest count and the padding is masked out of attention. Positions are the distances of a token to the four code boundaries and to the
-first and last round, in lattice units, encoded by sinusoids of fixed periods: the same
-weights apply to any distance and any number of rounds, which is what transfer needs.
-Two heads read the output: a per-data-qubit error head (X and Z flip logits, the local
-loss) and an observable-flip head (the global loss).
+Tokens are the detectors of a memory circuit that fired in a shot, one query token per data
+qubit and one per logical observable. A detector that did not fire carries no token: the
+fired set with positions is the whole syndrome, and at useful error rates it is a small
+fraction of the detectors, so attention costs scale with the number of detection events;
+shots in a batch are padded to the largest count and the padding is masked out of attention.
+
+Nothing in the weights depends on the code's size, which is what transfer across distances
+needs:
+
+- a token's features are its type (stabilizer type, data qubit, observable) and its
+  distances to each code boundary and to the first and last round (in data-qubit spacings
+  and rounds), encoded as ``exp(-distance / s)`` for a few scales ``s`` (1 near a boundary,
+  0 far from it, so a larger code only adds tokens that look like the bulk of a smaller
+  one) and as sinusoids of fixed periods (which tell positions apart);
+- attention scores get a learned bias per head for each pair of tokens, looked up from
+  their kinds (detector, data qubit, observable) and their displacement ``(dx, dy, dt)`` in
+  half data-qubit spacings and rounds, clipped to a window: translation invariant, like the
+  matching problem it learns. Between an observable and a data qubit the bias says whether
+  the qubit is in the observable's support.
+
+Two heads read the output: a per-data-qubit error head (X and Z flip logits, the local loss)
+and an observable-flip head (the global loss). The observable logit is the parity the error
+head implies, ``P(odd) = (1 - prod(1 - 2 p_i)) / 2`` over the errors that flip the observable,
+plus a correction read from the observable's token: the parity part means the same at every
+distance, so a model moved to a larger code starts from a sensible global prediction.
 
 >>> import stim, torch
 >>> from qec.learned.layout import CodeLayout
@@ -24,42 +39,72 @@ loss) and an observable-flip head (the global loss).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from qec.learned.layout import NUM_DET_TYPES, CodeLayout
 
-PERIODS = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
-NUM_POS_AXES = 6          # distances to x-min, x-max, y-min, y-max boundary, first and last round
+SCALES = (0.5, 1.0, 2.0)  # closeness features exp(-distance / s), distances in data-qubit spacings
+PERIODS = (2.0, 4.0, 8.0, 16.0, 32.0)  # sinusoid features sin, cos(2 pi distance / period)
+NUM_EDGES = 6             # the four code boundaries, the first and the last round
 DATA_TYPE = NUM_DET_TYPES  # token type of the data-qubit queries
 MAX_OBSERVABLES = 4       # observable tokens get types DATA_TYPE + 1 + k
+REACH_XY, REACH_T = 6, 3  # displacement window: half spacings in x and y, rounds in t
+_WINDOW = (2 * REACH_XY + 1) ** 2 * (2 * REACH_T + 1)
+_KINDS = 3                # detector, data qubit, observable
 
 
-def position_axes(layout: CodeLayout) -> np.ndarray:
-    """(tokens, 6) distances to the boundaries and end rounds for detectors then data qubits.
+def token_geometry(layout: CodeLayout) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (tokens, 3) and boundary distances (tokens, 6) of the detectors, then the data qubits.
 
-    Coordinates are divided by the data-qubit spacing, so codes of any size share one scale.
+    Positions are (x, y) in half data-qubit spacings (detectors sit at half-integer points of
+    the data-qubit grid, so these are integers) and the round t; data qubits sit at the last
+    round. Distances are to the x-min, x-max, y-min, y-max boundaries in spacings, and to the
+    first and last round.
     """
     data_xy = layout.data_coords
     diffs = np.abs(data_xy[:, None, :] - data_xy[None, :, :]).reshape(-1)
     spacing = diffs[diffs > 0].min() if (diffs > 0).any() else 1.0
     lo, hi = data_xy.min(axis=0), data_xy.max(axis=0)
     t = layout.det_coords[:, 2]
-    t_lo, t_hi = t.min(), t.max()
-    xy = np.concatenate([layout.det_coords[:, :2], data_xy])
-    tt = np.concatenate([t, np.full(layout.num_data, t_hi)])
-    return np.stack([(xy[:, 0] - lo[0]) / spacing, (hi[0] - xy[:, 0]) / spacing,
-                     (xy[:, 1] - lo[1]) / spacing, (hi[1] - xy[:, 1]) / spacing,
-                     tt - t_lo, t_hi - tt], axis=1)
+    xy = (np.concatenate([layout.det_coords[:, :2], data_xy]) - lo) / spacing
+    tt = np.concatenate([t, np.full(layout.num_data, t.max())]) - t.min()
+    width = (hi - lo) / spacing
+    positions = np.column_stack([np.round(2 * xy), tt])
+    edges = np.column_stack([xy[:, 0], width[0] - xy[:, 0], xy[:, 1], width[1] - xy[:, 1], tt, tt.max() - tt])
+    return positions, edges
 
 
-def sinusoids(axes: np.ndarray) -> np.ndarray:
-    """Fixed-period sin/cos features (tokens, axes * periods * 2) of position axes."""
-    angles = axes[:, :, None] * (2 * math.pi / np.asarray(PERIODS))[None, None, :]
-    return np.concatenate([np.sin(angles), np.cos(angles)], axis=2).reshape(len(axes), -1)
+def edge_features(edges: np.ndarray) -> np.ndarray:
+    """Closeness ``exp(-distance / s)`` and sinusoids of the boundary distances (tokens, NUM_EDGE_FEATURES)."""
+    edges = np.clip(edges, 0, None)[:, :, None]
+    angles = edges * (2 * np.pi / np.asarray(PERIODS))
+    parts = [np.exp(-edges / np.asarray(SCALES)), np.sin(angles), np.cos(angles)]
+    return np.concatenate(parts, axis=2).reshape(len(edges), -1)
+
+
+NUM_EDGE_FEATURES = NUM_EDGES * (len(SCALES) + 2 * len(PERIODS))
+
+
+def bias_buckets(layout: CodeLayout) -> np.ndarray:
+    """(tokens, tokens) index into the bias table for every pair of tokens (detectors, data, observables)."""
+    positions, _ = token_geometry(layout)
+    d, n, o = layout.num_detectors, layout.num_data, layout.num_observables
+    kind = np.concatenate([np.zeros(d + n, dtype=np.int64), np.full(o, 2)])
+    kind[d:d + n] = 1
+    delta = positions[None, :, :] - positions[:, None, :]
+    dx, dy = (np.clip(delta[..., k], -REACH_XY, REACH_XY) + REACH_XY for k in (0, 1))
+    dt = np.clip(delta[..., 2], -REACH_T, REACH_T) + REACH_T
+    window = ((dx * (2 * REACH_XY + 1) + dy) * (2 * REACH_T + 1) + dt).astype(np.int64)
+    full = np.zeros((d + n + o, d + n + o), dtype=np.int64)
+    full[:d + n, :d + n] = window
+    support = layout.err_obs[:n].T | layout.err_obs[n:].T  # (o, n): data qubits in each observable
+    full[d + n:, d:d + n] = support                       # observable -> data qubit: in support or not
+    full[d:d + n, d + n:] = support.T                     # and back
+    pair = kind[:, None] * _KINDS + kind[None, :]
+    return pair * _WINDOW + full
 
 
 class DetectorTransformer(nn.Module):
@@ -74,10 +119,10 @@ class DetectorTransformer(nn.Module):
             raise ValueError(f"d_model ({d_model}) must be divisible by heads ({heads})")
         self.config = {"d_model": d_model, "heads": heads, "layers": layers, "ff_mult": ff_mult}
         self.type_emb = nn.Embedding(DATA_TYPE + 1 + MAX_OBSERVABLES, d_model)
-        self.pos_proj = nn.Linear(NUM_POS_AXES * len(PERIODS) * 2, d_model)
-        layer = nn.TransformerEncoderLayer(d_model, heads, ff_mult * d_model, dropout=0.0,
-                                           batch_first=True, norm_first=True)
-        self.encoder = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+        self.edge_proj = nn.Linear(NUM_EDGE_FEATURES, d_model)
+        self.pair_bias = nn.Embedding(_KINDS * _KINDS * _WINDOW, heads)
+        nn.init.zeros_(self.pair_bias.weight)
+        self.blocks = nn.ModuleList(Block(d_model, heads, ff_mult * d_model) for _ in range(layers))
         self.norm = nn.LayerNorm(d_model)
         self.err_head = nn.Linear(d_model, 2)
         self.obs_head = nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, 1))
@@ -91,9 +136,12 @@ class DetectorTransformer(nn.Module):
         o = layout.num_observables
         types = np.concatenate([layout.det_types, np.full(layout.num_data, DATA_TYPE),
                                 DATA_TYPE + 1 + np.arange(o)])
-        pos = np.concatenate([sinusoids(position_axes(layout)), np.zeros((o, NUM_POS_AXES * len(PERIODS) * 2))])
+        near = np.concatenate([edge_features(token_geometry(layout)[1]), np.zeros((o, NUM_EDGE_FEATURES))])
         self.register_buffer("tok_types", torch.as_tensor(types, dtype=torch.long, device=device), persistent=False)
-        self.register_buffer("tok_pos", torch.as_tensor(pos, dtype=torch.float32, device=device), persistent=False)
+        self.register_buffer("tok_near", torch.as_tensor(near, dtype=torch.float32, device=device), persistent=False)
+        self.register_buffer("buckets", torch.as_tensor(bias_buckets(layout), device=device), persistent=False)
+        self.register_buffer("flips_obs", torch.as_tensor(layout.err_obs.T, dtype=torch.bool, device=device),
+                             persistent=False)
         self.layout = layout
 
     def forward(self, dets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -103,15 +151,53 @@ class DetectorTransformer(nn.Module):
         lay = self.layout
         o, n, d = lay.num_observables, lay.num_data, lay.num_detectors
         b = dets.shape[0]
-        base = self.type_emb(self.tok_types) + self.pos_proj(self.tok_pos)  # (d + n + o, model)
+        base = self.type_emb(self.tok_types) + self.edge_proj(self.tok_near)  # (d + n + o, model)
         fired, pad = fired_detectors(dets)
-        x = torch.cat([base[fired], base[d:].expand(b, n + o, -1)], dim=1)
-        mask = torch.cat([pad, pad.new_zeros(b, n + o)], dim=1)
-        h = self.norm(self.encoder(x, src_key_padding_mask=mask))
         k = fired.shape[1]
+        tokens = torch.cat([fired, torch.arange(d, d + n + o, device=dets.device).expand(b, -1)], dim=1)
+        x = base[tokens]
+        bias = self.pair_bias(self.buckets[tokens[:, :, None], tokens[:, None, :]])  # (B, L, L, heads)
+        keep = torch.cat([pad, pad.new_zeros(b, n + o)], dim=1)
+        bias = bias.masked_fill(keep[:, None, :, None], float("-inf")).permute(0, 3, 1, 2)
+        for block in self.blocks:
+            x = block(x, bias)
+        h = self.norm(x)
         err_logits = self.err_head(h[:, k:k + n]).transpose(1, 2).reshape(b, 2 * n)
-        obs_logits = self.obs_head(h[:, k + n:]).squeeze(-1)
+        obs_logits = self.obs_head(h[:, k + n:]).squeeze(-1) + parity_logits(err_logits, self.flips_obs)
         return obs_logits, err_logits
+
+
+def parity_logits(err_logits: torch.Tensor, support: torch.Tensor) -> torch.Tensor:
+    """Logit (B, O) that an odd number of the errors in each ``support`` row (O, E) occurred.
+
+    Errors are taken as independent with logits ``err_logits`` (B, E):
+    ``1 - 2 P(odd) = prod(1 - 2 p_i) = prod(-tanh(l_i / 2))``.
+
+    >>> parity_logits(torch.tensor([[0.0, -30.0, 30.0]]), torch.tensor([[False, True, True]])).item() > 10
+    True
+    """
+    signed = torch.where(support[None], -torch.tanh(err_logits[:, None, :] / 2), 1.0).prod(dim=-1)
+    signed = signed.clamp(-1 + 1e-6, 1 - 1e-6)
+    return torch.log1p(-signed) - torch.log1p(signed)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer layer whose attention scores get an additive bias (B, heads, L, L)."""
+
+    def __init__(self, d_model: int, heads: int, hidden: int):
+        super().__init__()
+        self.heads = heads
+        self.attn_norm, self.ff_norm = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.attn_out = nn.Linear(d_model, d_model)
+        self.ff = nn.Sequential(nn.Linear(d_model, hidden), nn.GELU(), nn.Linear(hidden, d_model))
+
+    def forward(self, x: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+        b, length, width = x.shape
+        q, k, v = self.qkv(self.attn_norm(x)).view(b, length, 3, self.heads, -1).permute(2, 0, 3, 1, 4)
+        att = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        x = x + self.attn_out(att.transpose(1, 2).reshape(b, length, width))
+        return x + self.ff(self.ff_norm(x))
 
 
 def fired_detectors(dets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

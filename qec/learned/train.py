@@ -32,7 +32,7 @@ from qec.learned.layout import CodeLayout
 from qec.learned.model import DetectorTransformer
 from qec.learned.sampling import FrameSampler
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 3
 
 
 @dataclass

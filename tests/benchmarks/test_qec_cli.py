@@ -61,6 +61,21 @@ def test_bad_input(argv, message):
         qec.run(parse(argv))
 
 
+def test_ler_with_a_trained_transformer(tmp_path):
+    from qec.codes import surface_code
+    from qec.learned.train import TrainConfig, train
+    circuit = surface_code(3, 0.05, noise="code-capacity", basis="zx")
+    code = {"distance": 3, "rounds": 1, "basis": "zx", "noise": "code-capacity"}
+    train([circuit], code, TrainConfig(steps=4, batch_size=32, d_model=16, heads=2, layers=1, progress=False),
+          checkpoint=str(tmp_path / "cc_d3.pt"))
+    argv = ["ler", "--decoders", "transformer,mwpm", "--noise", "code-capacity", "--basis", "zx", "--distances", "3",
+            "--p", "0.05", "--shots", "3000", "--checkpoint", str(tmp_path / "cc_d{d}.pt")]
+    report = qec.run(parse(argv))
+    assert [r["decoder"] for r in report.rows] == ["transformer", "mwpm"]
+    assert all(r["shots"] == 3000 and r["shots_per_s"] > 0 for r in report.rows)
+    argv[argv.index("--distances") + 1], argv[-1] = "5", str(tmp_path / "cc_d3.pt")
+    with pytest.raises(ValueError, match="another code"):  # the d=3 model asked to decode d=5
+        qec.run(parse(argv))
 
 
 def test_through_qml_bench_main(tmp_path, capsys):

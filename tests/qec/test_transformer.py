@@ -11,7 +11,8 @@ from qec import codes
 from qec.decoders import get_decoder_class
 from qec.decoders.transformer import TransformerDecoder
 from qec.learned.layout import CodeLayout
-from qec.learned.model import DetectorTransformer, fired_detectors, position_axes
+from qec.learned.model import (NUM_EDGES, DetectorTransformer, bias_buckets, edge_features, fired_detectors,
+                               parity_logits, token_geometry)
 from qec.learned.sampling import FrameSampler
 from qec.learned.train import TrainConfig, load_checkpoint, save_checkpoint, train
 
@@ -54,20 +55,57 @@ def test_code_capacity_labels_explain_the_whole_syndrome():
 @pytest.mark.parametrize("distance", [3, 5, 7])
 def test_positions_are_relative_to_boundaries(distance):
     layout = CodeLayout.from_circuit(codes.surface_code(distance, 0.01, "phenomenological"))
-    axes = position_axes(layout)
-    assert axes.shape == (layout.num_detectors + layout.num_data, 6) and np.isfinite(axes).all()
+    positions, edges = token_geometry(layout)
+    tokens = layout.num_detectors + layout.num_data
+    assert positions.shape == (tokens, 3) and edges.shape == (tokens, 6) and np.isfinite(edges).all()
+    assert np.array_equal(positions, np.round(positions))  # half spacings: integers
     # distances to opposite boundaries add up to the code width (in data-qubit spacings)
-    data = axes[layout.num_detectors:]
+    data = edges[layout.num_detectors:]
     assert np.allclose(data[:, 0] + data[:, 1], distance - 1)
     assert np.allclose(data[:, 5], 0)  # data-qubit queries sit at the last round
     # every detector has a distinct (position, round)
-    assert len(np.unique(axes[:layout.num_detectors], axis=0)) == layout.num_detectors
+    assert len(np.unique(positions[:layout.num_detectors], axis=0)) == layout.num_detectors
 
 
-def test_corner_positions_agree_across_distances():
-    small, large = (position_axes(CodeLayout.from_circuit(cc(d, 0.05))) for d in (3, 5))
-    corner = lambda a: a[np.lexsort(a[:, [3, 2, 1, 0]].T)][0]  # noqa: E731  nearest to x-min, y-min
-    assert np.allclose(corner(small)[[0, 2, 4, 5]], corner(large)[[0, 2, 4, 5]])
+def test_corner_features_agree_across_distances():
+    near = [edge_features(token_geometry(CodeLayout.from_circuit(cc(d, 0.05)))[1]).reshape(-1, NUM_EDGES, 13)
+            for d in (3, 5)]  # per edge: 3 closeness features, then 5 sines and 5 cosines
+    corners = [a[np.argmax(a[:, 0, 0] + a[:, 2, 0])] for a in near]  # closest to x-min and y-min
+    assert np.allclose(corners[0][[0, 2, 4, 5]], corners[1][[0, 2, 4, 5]])
+    assert np.all(corners[1][[1, 3], :3] < corners[0][[1, 3], :3])  # the far boundaries are farther at d=5
+
+
+def test_attention_bias_is_translation_invariant_and_knows_the_logical_support():
+    layout = CodeLayout.from_circuit(codes.surface_code(5, 0.01, "phenomenological"))
+    positions, _ = token_geometry(layout)
+    buckets = bias_buckets(layout)
+    d, n = layout.num_detectors, layout.num_data
+    pairs = {}
+    for i in range(d):
+        for j in range(d):
+            delta = tuple(positions[j] - positions[i])
+            pairs.setdefault(delta, set()).add(buckets[i, j])
+    assert all(len(b) == 1 for delta, b in pairs.items() if max(map(abs, delta[:2])) <= 6 and abs(delta[2]) <= 3)
+    support = layout.err_obs[:n, 0] | layout.err_obs[n:, 0]
+    obs_row = buckets[d + n, d:d + n]
+    assert len(set(obs_row[support == 1])) == 1 and len(set(obs_row[support == 0])) == 1
+    assert obs_row[support == 1][0] != obs_row[support == 0][0]
+
+
+def test_parity_logits_match_enumeration():
+    """P(odd number of independent errors in a support) against summing over all 2**5 outcomes."""
+    import itertools
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(4, 5, generator=gen, dtype=torch.float64) * 3
+    support = torch.tensor([[True, False, True, True, False], [False, True, False, False, False]])
+    p = torch.sigmoid(logits)
+    want = torch.zeros(4, 2, dtype=torch.float64)
+    for bits in itertools.product((0, 1), repeat=5):
+        b = torch.tensor(bits, dtype=torch.float64)
+        prob = torch.prod(torch.where(b.bool(), p, 1 - p), dim=1)
+        odd = (support.double() @ b) % 2
+        want += prob[:, None] * odd[None, :]
+    assert torch.allclose(torch.sigmoid(parity_logits(logits, support)), want, atol=1e-9)
 
 
 def test_fired_detectors_and_padding_mask():
@@ -90,6 +128,8 @@ def test_padding_does_not_change_a_shot():
     assert counts.max() > counts[few]  # the batch really pads this shot
     assert torch.allclose(alone[0][0], batched[0][few], atol=1e-5)
     assert torch.allclose(alone[1][0], batched[1][few], atol=1e-5)
+    model.train()  # and training mode computes the same (no inference-only fast path)
+    assert torch.allclose(model(dets)[0], batched[0], atol=1e-5)
 
 
 @pytest.mark.parametrize("distance", [3, 5])
