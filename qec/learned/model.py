@@ -92,8 +92,7 @@ def bias_buckets(layout: CodeLayout) -> np.ndarray:
     """(tokens, tokens) index into the bias table for every pair of tokens (detectors, data, observables)."""
     positions, _ = token_geometry(layout)
     d, n, o = layout.num_detectors, layout.num_data, layout.num_observables
-    kind = np.concatenate([np.zeros(d + n, dtype=np.int64), np.full(o, 2)])
-    kind[d:d + n] = 1
+    kind = np.repeat([0, 1, 2], [d, n, o])
     delta = positions[None, :, :] - positions[:, None, :]
     dx, dy = (np.clip(delta[..., k], -REACH_XY, REACH_XY) + REACH_XY for k in (0, 1))
     dt = np.clip(delta[..., 2], -REACH_T, REACH_T) + REACH_T
@@ -136,9 +135,9 @@ class DetectorTransformer(nn.Module):
         o = layout.num_observables
         types = np.concatenate([layout.det_types, np.full(layout.num_data, DATA_TYPE),
                                 DATA_TYPE + 1 + np.arange(o)])
-        near = np.concatenate([edge_features(token_geometry(layout)[1]), np.zeros((o, NUM_EDGE_FEATURES))])
+        edges = np.concatenate([edge_features(token_geometry(layout)[1]), np.zeros((o, NUM_EDGE_FEATURES))])
         self.register_buffer("tok_types", torch.as_tensor(types, dtype=torch.long, device=device), persistent=False)
-        self.register_buffer("tok_near", torch.as_tensor(near, dtype=torch.float32, device=device), persistent=False)
+        self.register_buffer("tok_edges", torch.as_tensor(edges, dtype=torch.float32, device=device), persistent=False)
         self.register_buffer("buckets", torch.as_tensor(bias_buckets(layout), device=device), persistent=False)
         self.register_buffer("flips_obs", torch.as_tensor(layout.err_obs.T, dtype=torch.bool, device=device),
                              persistent=False)
@@ -151,7 +150,7 @@ class DetectorTransformer(nn.Module):
         lay = self.layout
         o, n, d = lay.num_observables, lay.num_data, lay.num_detectors
         b = dets.shape[0]
-        base = self.type_emb(self.tok_types) + self.edge_proj(self.tok_near)  # (d + n + o, model)
+        base = self.type_emb(self.tok_types) + self.edge_proj(self.tok_edges)  # (d + n + o, model)
         fired, pad = fired_detectors(dets)
         k = fired.shape[1]
         tokens = torch.cat([fired, torch.arange(d, d + n + o, device=dets.device).expand(b, -1)], dim=1)
