@@ -44,6 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--d-model", type=int, default=64, help="transformer width (default 64)")
     parser.add_argument("--layers", type=int, default=3, help="transformer layers (default 3)")
     parser.add_argument("--heads", type=int, default=4, help="attention heads (default 4)")
+    parser.add_argument("--matching-prior", action="store_true",
+                        help="give the model MWPM's prediction as an input (reported as transformer+mwpm)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     parser.add_argument("--init-from", metavar="CHECKPOINT", help="initialise from a model trained on another code")
     parser.add_argument("--checkpoint", metavar="PATH",
@@ -67,7 +69,8 @@ def run(args: argparse.Namespace) -> Report:
     out = Path(getattr(args, "out", None) or "runs/qec")
     ckpt_path = Path(args.checkpoint or out / f"transformer_{args.noise}-{basis}_d{args.distance}.pt")
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, local_weight=args.local_weight,
-                      d_model=args.d_model, heads=args.heads, layers=args.layers, seed=args.seed,
+                      d_model=args.d_model, heads=args.heads, layers=args.layers,
+                      matching_prior=args.matching_prior, seed=args.seed,
                       progress=not args.no_progress)
     start = time.perf_counter()
     if args.eval_only:
@@ -79,10 +82,11 @@ def run(args: argparse.Namespace) -> Report:
     report = Report(f"transformer decoder vs MWPM ({args.noise}, basis {basis}, d={args.distance}, rounds={rounds})",
                     COLUMNS, config={**vars(args), "checkpoint": str(ckpt_path), "train_s": train_s,
                                      "code": code, "init_from": ckpt.get("init_from")})
+    learned = "transformer+mwpm" if ckpt["model_config"].get("matching_prior") else "transformer"
     for p, circuit in zip(args.p, circuits):
         dem = circuit.detector_error_model(decompose_errors=True, approximate_disjoint_errors=True)
-        decoders = {"transformer": TransformerDecoder(dem, ckpt, mode="global", device=args.device),
-                    "transformer-hybrid": TransformerDecoder(dem, ckpt, mode="hybrid", device=args.device),
+        decoders = {learned: TransformerDecoder(dem, ckpt, mode="global", device=args.device),
+                    f"{learned}-hybrid": TransformerDecoder(dem, ckpt, mode="hybrid", device=args.device),
                     "mwpm": MWPMDecoder(dem), "mwpm-corr": CorrelatedMWPMDecoder(dem)}
         results = logical_error_rates(circuit, decoders, args.eval_shots, seed=args.seed + 1_000_000)
         for name, r in results.items():

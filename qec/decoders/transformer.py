@@ -8,6 +8,10 @@ Built from a detector error model and a checkpoint written by
   from the same DEM) decodes the syndrome those errors leave unexplained; the prediction is
   the observable flip of the proposed errors plus MWPM's.
 
+A model trained with a matching prior (``qml-bench qec train --matching-prior``) is given
+MWPM's prediction for each shot too; the decoder runs pymatching on the same DEM for it, and
+its throughput includes that.
+
 Shots are decoded in batches sorted by their number of detection events (little padding).
 
 >>> import numpy as np
@@ -54,7 +58,8 @@ class TransformerDecoder(Decoder):
         self.mode, self.batch_size = mode, int(batch_size)
         lay = self.model.layout
         self._err_dets, self._err_obs = lay.err_dets.astype(np.uint8), lay.err_obs.astype(np.uint8)
-        self.matching = pymatching.Matching.from_detector_error_model(dem) if mode == "hybrid" else None
+        needs_matching = mode == "hybrid" or self.model.matching_prior
+        self.matching = pymatching.Matching.from_detector_error_model(dem) if needs_matching else None
 
     def _check_dem(self, dem: stim.DetectorErrorModel) -> None:
         lay = self.model.layout
@@ -76,11 +81,13 @@ class TransformerDecoder(Decoder):
         device = self.model.type_emb.weight.device
         order = np.argsort(dets.sum(axis=1), kind="stable")
         lay = self.model.layout
+        prior = self.matching.decode_batch(dets).astype(np.uint8) if self.model.matching_prior else None
         obs_p = np.empty((len(dets), lay.num_observables), dtype=np.float32)
         err_p = np.empty((len(dets), 2 * lay.num_data), dtype=np.float32)
         for start in range(0, len(dets), self.batch_size):
             idx = order[start:start + self.batch_size]
-            obs_logits, err_logits = self.model(torch.as_tensor(dets[idx], device=device))
+            shot_prior = None if prior is None else torch.as_tensor(prior[idx], device=device)
+            obs_logits, err_logits = self.model(torch.as_tensor(dets[idx], device=device), shot_prior)
             obs_p[idx] = torch.sigmoid(obs_logits).cpu().numpy()
             err_p[idx] = torch.sigmoid(err_logits).cpu().numpy()
         return obs_p, err_p

@@ -26,6 +26,12 @@ head implies, ``P(odd) = (1 - prod(1 - 2 p_i)) / 2`` over the errors that flip t
 plus a correction read from the observable's token: the parity part means the same at every
 distance, so a model moved to a larger code starts from a sensible global prediction.
 
+With ``matching_prior=True`` the model is also given MWPM's prediction of each observable
+(computed by the caller, e.g. pymatching on the same detection events): it is embedded into
+the observable's token and added to the observable logit as ``w * (2 m - 1)`` with a learned
+``w`` (starting at 4, about MWPM's log-odds of being right), so the model starts out agreeing
+with MWPM and learns where to overrule it.
+
 >>> import stim, torch
 >>> from qec.learned.layout import CodeLayout
 >>> c = stim.Circuit.generated("surface_code:rotated_memory_z", distance=3, rounds=2,
@@ -112,11 +118,13 @@ class DetectorTransformer(nn.Module):
     Its weights do not depend on the code; :meth:`bind` attaches a :class:`CodeLayout`.
     """
 
-    def __init__(self, d_model: int = 64, heads: int = 4, layers: int = 3, ff_mult: int = 2):
+    def __init__(self, d_model: int = 64, heads: int = 4, layers: int = 3, ff_mult: int = 2,
+                 matching_prior: bool = False):
         super().__init__()
         if d_model % heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by heads ({heads})")
-        self.config = {"d_model": d_model, "heads": heads, "layers": layers, "ff_mult": ff_mult}
+        self.config = {"d_model": d_model, "heads": heads, "layers": layers, "ff_mult": ff_mult,
+                       "matching_prior": matching_prior}
         self.type_emb = nn.Embedding(DATA_TYPE + 1 + MAX_OBSERVABLES, d_model)
         self.edge_proj = nn.Linear(NUM_EDGE_FEATURES, d_model)
         self.pair_bias = nn.Embedding(_KINDS * _KINDS * _WINDOW, heads)
@@ -125,7 +133,15 @@ class DetectorTransformer(nn.Module):
         self.norm = nn.LayerNorm(d_model)
         self.err_head = nn.Linear(d_model, 2)
         self.obs_head = nn.Sequential(nn.Linear(d_model, d_model), nn.GELU(), nn.Linear(d_model, 1))
+        if matching_prior:
+            self.prior_emb = nn.Embedding(2, d_model)
+            nn.init.zeros_(self.prior_emb.weight)
+            self.prior_weight = nn.Parameter(torch.tensor(4.0))
         self.layout: CodeLayout | None = None
+
+    @property
+    def matching_prior(self) -> bool:
+        return self.config["matching_prior"]
 
     def bind(self, layout: CodeLayout) -> None:
         """Attach the token layout of a code (detector, data-qubit and observable tokens)."""
@@ -143,10 +159,15 @@ class DetectorTransformer(nn.Module):
                              persistent=False)
         self.layout = layout
 
-    def forward(self, dets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits of observable flips (B, O) and data-qubit errors (B, 2n: X then Z) for events (B, D)."""
+    def forward(self, dets: torch.Tensor, prior: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits of observable flips (B, O) and data-qubit errors (B, 2n: X then Z) for events (B, D).
+
+        ``prior`` (B, O): MWPM's observable flips, required by (and only by) a matching-prior model.
+        """
         if self.layout is None:
             raise RuntimeError("call bind(layout) before using the model")
+        if (prior is None) == self.matching_prior:
+            raise ValueError("a matching-prior model needs prior= (MWPM's observable flips); other models take none")
         lay = self.layout
         o, n, d = lay.num_observables, lay.num_data, lay.num_detectors
         b = dets.shape[0]
@@ -155,6 +176,9 @@ class DetectorTransformer(nn.Module):
         k = fired.shape[1]
         tokens = torch.cat([fired, torch.arange(d, d + n + o, device=dets.device).expand(b, -1)], dim=1)
         x = base[tokens]
+        if prior is not None:
+            prior = prior.long()
+            x = torch.cat([x[:, :k + n], x[:, k + n:] + self.prior_emb(prior)], dim=1)
         bias = self.pair_bias(self.buckets[tokens[:, :, None], tokens[:, None, :]])  # (B, L, L, heads)
         keep = torch.cat([pad, pad.new_zeros(b, n + o)], dim=1)
         bias = bias.masked_fill(keep[:, None, :, None], float("-inf")).permute(0, 3, 1, 2)
@@ -163,6 +187,8 @@ class DetectorTransformer(nn.Module):
         h = self.norm(x)
         err_logits = self.err_head(h[:, k:k + n]).transpose(1, 2).reshape(b, 2 * n)
         obs_logits = self.obs_head(h[:, k + n:]).squeeze(-1) + parity_logits(err_logits, self.flips_obs)
+        if prior is not None:
+            obs_logits = obs_logits + self.prior_weight * (2 * prior - 1)
         return obs_logits, err_logits
 
 

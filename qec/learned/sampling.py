@@ -2,7 +2,9 @@
 
 The circuit runs in stim's Pauli-frame simulator with stabilizer randomization off, so the
 frame is exactly the accumulated physical error. The X and Z parts of that frame on the data
-qubits, read just before the final measurement block, are the per-data-qubit labels.
+qubits, read just before the final measurement block, are the per-data-qubit labels. With
+``matching_prior=True`` each batch also carries MWPM's observable flips (pymatching on the
+circuit's own detector error model), the input of a matching-prior model.
 
 >>> import stim
 >>> c = stim.Circuit.generated("surface_code:rotated_memory_z", distance=3, rounds=1,
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pymatching
 import stim
 
 from qec.learned.layout import CodeLayout, split_final_block
@@ -27,15 +30,20 @@ class Batch:
     dets: np.ndarray    # (shots, D) uint8 detection events
     obs: np.ndarray     # (shots, O) uint8 observable flips
     errors: np.ndarray  # (shots, 2n) uint8: X then Z frame on each data qubit
+    prior: np.ndarray | None = None  # (shots, O) uint8 MWPM's observable flips, if asked for
 
 
 class FrameSampler:
     """Samples :class:`Batch` es from a noisy circuit; the same seed gives the same batch."""
 
-    def __init__(self, circuit: stim.Circuit, layout: CodeLayout | None = None):
+    def __init__(self, circuit: stim.Circuit, layout: CodeLayout | None = None, matching_prior: bool = False):
         self.layout = layout if layout is not None else CodeLayout.from_circuit(circuit)
         self.body, self.tail = split_final_block(circuit)
         self.num_qubits = circuit.num_qubits
+        self.matching = None
+        if matching_prior:
+            dem = circuit.detector_error_model(decompose_errors=True, approximate_disjoint_errors=True)
+            self.matching = pymatching.Matching.from_detector_error_model(dem)
 
     def sample(self, shots: int, seed: int) -> Batch:
         sim = stim.FlipSimulator(batch_size=shots, disable_stabilizer_randomization=True,
@@ -47,4 +55,5 @@ class FrameSampler:
         sim.do(self.tail)
         dets = sim.get_detector_flips().T.astype(np.uint8)
         obs = sim.get_observable_flips().T.astype(np.uint8)
-        return Batch(dets, obs, errors)
+        prior = None if self.matching is None else self.matching.decode_batch(dets).astype(np.uint8)
+        return Batch(dets, obs, errors, prior)

@@ -48,6 +48,7 @@ class TrainConfig:
     heads: int = 4
     layers: int = 3
     ff_mult: int = 2
+    matching_prior: bool = False
     seed: int = 0
     checkpoint_every: int = 100
     log_every: int = 50
@@ -146,12 +147,15 @@ def new_state(layout: CodeLayout, code: dict, cfg: TrainConfig, device: str | No
     torch.manual_seed(cfg.seed)
     if init_from is not None:
         src = load_checkpoint(init_from)
-        model = DetectorTransformer(**src["model_config"])
-        model.load_state_dict(src["model"])
         for key in ("d_model", "heads", "layers", "ff_mult"):
             setattr(cfg, key, src["model_config"][key])
+        cfg.matching_prior = cfg.matching_prior or src["model_config"].get("matching_prior", False)
+        model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior)
+        missing, unexpected = model.load_state_dict(src["model"], strict=False)
+        if unexpected or any(not key.startswith("prior_") for key in missing):
+            raise ValueError(f"{init_from} does not fit this model: missing {missing}, unexpected {unexpected}")
     else:
-        model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult)
+        model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior)
     model.to(pick_device(device))
     model.bind(layout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
@@ -188,13 +192,13 @@ def train(circuits: list[stim.Circuit], code: dict, cfg: TrainConfig, *, checkpo
         problem = layout.mismatch(CodeLayout.from_circuit(c))
         if problem:
             raise ValueError(f"training circuits must share one layout; one has {problem}")
-    samplers = [FrameSampler(c, layout) for c in circuits]
     if resume:
         if checkpoint is None or not Path(checkpoint).exists():
             raise ValueError(f"cannot resume: no checkpoint at {checkpoint}")
         state = resume_state(checkpoint, layout, code, cfg, device)
     else:
         state = new_state(layout, code, cfg, device, init_from)
+    samplers = [FrameSampler(c, layout, state.model.matching_prior) for c in circuits]
     run_steps(state, samplers, checkpoint)
     return state
 
@@ -211,7 +215,8 @@ def run_steps(state: TrainState, samplers: list[FrameSampler], checkpoint: str |
         dets = torch.as_tensor(batch.dets, device=device)
         obs = torch.as_tensor(batch.obs, dtype=torch.float32, device=device)
         errors = torch.as_tensor(batch.errors, dtype=torch.float32, device=device)
-        obs_logits, err_logits = model(dets)
+        prior = None if batch.prior is None else torch.as_tensor(batch.prior, device=device)
+        obs_logits, err_logits = model(dets, prior)
         global_loss = F.binary_cross_entropy_with_logits(obs_logits, obs)
         local_loss = F.binary_cross_entropy_with_logits(err_logits, errors)
         loss = global_loss + cfg.local_weight * local_loss

@@ -18,6 +18,7 @@ from qec.learned.train import TrainConfig, load_checkpoint, save_checkpoint, tra
 
 TINY = dict(batch_size=64, d_model=16, heads=2, layers=1, progress=False, checkpoint_every=2)
 CC = {"distance": 3, "rounds": 1, "basis": "zx", "noise": "code-capacity"}
+CIRCUIT = {"distance": 3, "rounds": 3, "basis": "z", "noise": "circuit"}
 
 
 def cc(distance: int, p: float) -> stim.Circuit:
@@ -222,6 +223,26 @@ def test_hybrid_mode_with_true_errors_is_exact(monkeypatch):
     assert np.array_equal(decoder.decode_batch(batch.dets), decoder.matching.decode_batch(batch.dets).astype(bool))
 
 
+def test_matching_prior_model_follows_mwpm_when_the_prior_dominates(tmp_path):
+    circuit = codes.surface_code(3, 0.005)
+    path = tmp_path / "pure.pt"
+    pure = train([circuit], CIRCUIT, TrainConfig(steps=2, **TINY), checkpoint=str(path))
+    state = train([circuit], CIRCUIT, TrainConfig(steps=2, matching_prior=True, **TINY), init_from=str(path))
+    assert state.model.matching_prior and state.to_checkpoint()["model_config"]["matching_prior"]
+    trained_pure = pure.model.state_dict()
+    assert set(state.model.state_dict()) - set(trained_pure) == {"prior_emb.weight", "prior_weight"}
+    with torch.no_grad():
+        state.model.prior_weight.fill_(1e3)
+    decoder = TransformerDecoder.from_circuit(circuit, checkpoint=state.to_checkpoint())
+    dets, _ = circuit.compile_detector_sampler(seed=4).sample(3000, separate_observables=True)
+    assert np.array_equal(decoder.decode_batch(dets), decoder.matching.decode_batch(dets).astype(bool))
+    dets = torch.zeros(2, circuit.num_detectors, dtype=torch.long)
+    with pytest.raises(ValueError, match="needs prior="):
+        state.model(dets)
+    with pytest.raises(ValueError, match="needs prior="):
+        pure.model(dets, torch.zeros(2, 1, dtype=torch.long))
+
+
 def test_registry_and_sinter_contract(tmp_path):
     path = tmp_path / "d3.pt"
     circuit = cc(3, 0.05)
@@ -256,5 +277,8 @@ def test_cli_trains_resumes_transfers_and_reports(tmp_path):
     d3 = tmp_path / "transformer_code-capacity-zx_d3.pt"
     report = qec_train.run(parser.parse_args(common + ["--steps", "1", "--distance", "5", "--init-from", str(d3)]))
     assert report.config["init_from"] == str(d3)
+    report = qec_train.run(parser.parse_args(common + ["--steps", "1", "--matching-prior", "--checkpoint",
+                                                       str(tmp_path / "mp.pt")]))
+    assert {r["decoder"] for r in report.rows} == {"transformer+mwpm", "transformer+mwpm-hybrid", "mwpm", "mwpm-corr"}
     with pytest.raises(ValueError, match="code-capacity noise only"):
         qec_train.run(parser.parse_args(common + ["--rounds", "3"]))
