@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pymatching
 import stim
 
+from qec.decoders.mwpm import MWPMDecoder
 from qec.learned.layout import CodeLayout, split_final_block
 
 
@@ -40,10 +40,7 @@ class FrameSampler:
         self.layout = layout if layout is not None else CodeLayout.from_circuit(circuit)
         self.body, self.tail = split_final_block(circuit)
         self.num_qubits = circuit.num_qubits
-        self.matching = None
-        if matching_prior:
-            dem = circuit.detector_error_model(decompose_errors=True, approximate_disjoint_errors=True)
-            self.matching = pymatching.Matching.from_detector_error_model(dem)
+        self.mwpm = MWPMDecoder.from_circuit(circuit) if matching_prior else None
 
     def sample(self, shots: int, seed: int) -> Batch:
         sim = stim.FlipSimulator(batch_size=shots, disable_stabilizer_randomization=True,
@@ -55,5 +52,5 @@ class FrameSampler:
         sim.do(self.tail)
         dets = sim.get_detector_flips().T.astype(np.uint8)
         obs = sim.get_observable_flips().T.astype(np.uint8)
-        prior = None if self.matching is None else self.matching.decode_batch(dets).astype(np.uint8)
+        prior = None if self.mwpm is None else self.mwpm.decode_batch(dets).astype(np.uint8)
         return Batch(dets, obs, errors, prior)
