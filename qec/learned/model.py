@@ -18,7 +18,12 @@ needs:
   their kinds (detector, data qubit, observable) and their displacement ``(dx, dy, dt)`` in
   half data-qubit spacings and rounds, clipped to a window: translation invariant, like the
   matching problem it learns. Between an observable and a data qubit the bias says whether
-  the qubit is in the observable's support.
+  the qubit is in the observable's support;
+- with ``local_attention=True``, detector and data-qubit tokens attend only to detector and
+  data-qubit tokens within ``LOCAL_REACH`` half spacings in x and y (any round), and only
+  the observable tokens read the whole code. A model trained on one distance then meets the
+  same neighbourhoods at another (with global attention, a larger code's many far tokens
+  dilute every token's attention), which is what makes fine-tuning across distances fast.
 
 Two heads read the output: a per-data-qubit error head (X and Z flip logits, the local loss)
 and an observable-flip head (the global loss). The observable logit is the parity the error
@@ -58,6 +63,7 @@ NUM_EDGES = 6             # the four code boundaries, the first and the last rou
 DATA_TYPE = NUM_DET_TYPES  # token type of the data-qubit queries
 MAX_OBSERVABLES = 4       # observable tokens get types DATA_TYPE + 1 + k
 REACH_XY, REACH_T = 6, 3  # displacement window: half spacings in x and y, rounds in t
+LOCAL_REACH = 4           # local attention: half spacings in x and y
 _WINDOW = (2 * REACH_XY + 1) ** 2 * (2 * REACH_T + 1)
 _KINDS = 3                # detector, data qubit, observable
 
@@ -112,6 +118,21 @@ def bias_buckets(layout: CodeLayout) -> np.ndarray:
     return pair * _WINDOW + full
 
 
+def far_pairs(layout: CodeLayout, reach: int = LOCAL_REACH) -> np.ndarray:
+    """(tokens, tokens) True where local attention forbids the query (row) to attend to the key (column).
+
+    Detector and data-qubit tokens attend only to detector and data-qubit tokens within
+    ``reach`` half spacings in x and y (any round); observable tokens attend to everything.
+    """
+    positions, _ = token_geometry(layout)
+    o = layout.num_observables
+    apart = np.abs(positions[None, :, :2] - positions[:, None, :2]).max(axis=2) > reach
+    far = np.ones((len(positions) + o, len(positions) + o), dtype=bool)
+    far[:len(positions), :len(positions)] = apart
+    far[len(positions):] = False
+    return far
+
+
 class DetectorTransformer(nn.Module):
     """Transformer encoder over detector, data-qubit and observable tokens (see module docs).
 
@@ -119,12 +140,12 @@ class DetectorTransformer(nn.Module):
     """
 
     def __init__(self, d_model: int = 64, heads: int = 4, layers: int = 3, ff_mult: int = 2,
-                 matching_prior: bool = False):
+                 matching_prior: bool = False, local_attention: bool = False):
         super().__init__()
         if d_model % heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by heads ({heads})")
         self.config = {"d_model": d_model, "heads": heads, "layers": layers, "ff_mult": ff_mult,
-                       "matching_prior": matching_prior}
+                       "matching_prior": matching_prior, "local_attention": local_attention}
         self.type_emb = nn.Embedding(DATA_TYPE + 1 + MAX_OBSERVABLES, d_model)
         self.edge_proj = nn.Linear(NUM_EDGE_FEATURES, d_model)
         self.pair_bias = nn.Embedding(_KINDS * _KINDS * _WINDOW, heads)
@@ -155,6 +176,8 @@ class DetectorTransformer(nn.Module):
         self.register_buffer("tok_types", torch.as_tensor(types, dtype=torch.long, device=device), persistent=False)
         self.register_buffer("tok_edges", torch.as_tensor(edges, dtype=torch.float32, device=device), persistent=False)
         self.register_buffer("buckets", torch.as_tensor(bias_buckets(layout), device=device), persistent=False)
+        blocked = torch.as_tensor(far_pairs(layout), device=device) if self.config["local_attention"] else None
+        self.register_buffer("blocked", blocked, persistent=False)
         self.register_buffer("flips_obs", torch.as_tensor(layout.err_obs.T, dtype=torch.bool, device=device),
                              persistent=False)
         self.layout = layout
@@ -179,9 +202,12 @@ class DetectorTransformer(nn.Module):
         if prior is not None:
             prior = prior.long()
             x = torch.cat([x[:, :k + n], x[:, k + n:] + self.prior_emb(prior)], dim=1)
-        bias = self.pair_bias(self.buckets[tokens[:, :, None], tokens[:, None, :]])  # (B, L, L, heads)
-        keep = torch.cat([pad, pad.new_zeros(b, n + o)], dim=1)
-        bias = bias.masked_fill(keep[:, None, :, None], float("-inf")).permute(0, 3, 1, 2)
+        pairs = (tokens[:, :, None], tokens[:, None, :])
+        bias = self.pair_bias(self.buckets[pairs])  # (B, L, L, heads)
+        hidden = torch.cat([pad, pad.new_zeros(b, n + o)], dim=1)[:, None, :]  # padding is never attended to
+        if self.blocked is not None:
+            hidden = hidden | self.blocked[pairs]
+        bias = bias.masked_fill(hidden[..., None], float("-inf")).permute(0, 3, 1, 2)
         for block in self.blocks:
             x = block(x, bias)
         h = self.norm(x)

@@ -49,6 +49,7 @@ class TrainConfig:
     layers: int = 3
     ff_mult: int = 2
     matching_prior: bool = False
+    local_attention: bool = False
     seed: int = 0
     checkpoint_every: int = 100
     log_every: int = 50
@@ -150,12 +151,15 @@ def new_state(layout: CodeLayout, code: dict, cfg: TrainConfig, device: str | No
         for key in ("d_model", "heads", "layers", "ff_mult"):
             setattr(cfg, key, src["model_config"][key])
         cfg.matching_prior = cfg.matching_prior or src["model_config"].get("matching_prior", False)
-        model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior)
+        cfg.local_attention = src["model_config"].get("local_attention", False)
+        model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior,
+                                    cfg.local_attention)
         missing, unexpected = model.load_state_dict(src["model"], strict=False)
         if unexpected or any(not key.startswith("prior_") for key in missing):
             raise ValueError(f"{init_from} does not fit this model: missing {missing}, unexpected {unexpected}")
     else:
-        model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior)
+        model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior,
+                                    cfg.local_attention)
     model.to(pick_device(device))
     model.bind(layout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)

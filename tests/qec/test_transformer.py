@@ -11,8 +11,8 @@ from qec import codes
 from qec.decoders import get_decoder_class
 from qec.decoders.transformer import TransformerDecoder
 from qec.learned.layout import CodeLayout
-from qec.learned.model import (NUM_EDGES, DetectorTransformer, bias_buckets, edge_features, fired_detectors,
-                               parity_logits, token_geometry)
+from qec.learned.model import (LOCAL_REACH, NUM_EDGES, DetectorTransformer, bias_buckets, edge_features,
+                               far_pairs, fired_detectors, parity_logits, token_geometry)
 from qec.learned.sampling import FrameSampler
 from qec.learned.train import TrainConfig, load_checkpoint, save_checkpoint, train
 
@@ -133,6 +133,30 @@ def test_padding_does_not_change_a_shot():
     assert torch.allclose(model(dets)[0], batched[0], atol=1e-5)
 
 
+def test_local_attention_sees_only_the_neighbourhood():
+    layout = CodeLayout.from_circuit(cc(7, 0.05))
+    positions, _ = token_geometry(layout)
+    far = far_pairs(layout)
+    d, n = layout.num_detectors, layout.num_data
+    apart = np.abs(positions[:, None, :2] - positions[None, :, :2]).max(axis=2) > LOCAL_REACH
+    assert np.array_equal(far[:d + n, :d + n], apart)
+    assert far[:d + n, d + n:].all() and not far[d + n:].any()  # observables read everything, nothing reads them
+    # one layer: a data qubit's error logits ignore a detector beyond the reach, unless attention is global
+    first, last = int(np.argmin(positions[:d, 0])), int(np.argmax(positions[:d, 0]))
+    one = torch.zeros(2, d, dtype=torch.uint8)
+    one[:, first] = 1
+    one[1, last] = 1
+    untouched = torch.as_tensor(apart[d:, last])
+    for local in (True, False):
+        torch.manual_seed(0)
+        model = DetectorTransformer(d_model=16, heads=2, layers=1, local_attention=local).eval()
+        model.bind(layout)
+        with torch.no_grad():
+            err = model(one)[1].view(2, 2, n)
+        same = torch.isclose(err[0], err[1], atol=1e-6).all(dim=0)
+        assert same[untouched].all() == local and not same[~untouched].all()
+
+
 @pytest.mark.parametrize("distance", [3, 5])
 def test_model_shapes(distance):
     circuit = codes.surface_code(distance, 0.003)
@@ -183,6 +207,9 @@ def test_transfer_initialises_a_larger_code(tmp_path):
     for a, b in zip(small.model.state_dict().values(), big.model.state_dict().values()):
         assert torch.equal(a, b)
     assert big.model.layout.num_detectors == 24
+    local = tmp_path / "local.pt"
+    train([cc(3, 0.05)], CC, TrainConfig(steps=1, local_attention=True, **TINY), checkpoint=str(local))
+    assert train([cc(5, 0.05)], big_code, TrainConfig(steps=0, **TINY), init_from=str(local)).model.config["local_attention"]
 
 
 def test_bad_inputs_name_the_problem(tmp_path):
@@ -277,8 +304,9 @@ def test_cli_trains_resumes_transfers_and_reports(tmp_path):
     d3 = tmp_path / "transformer_code-capacity-zx_d3.pt"
     report = qec_train.run(parser.parse_args(common + ["--steps", "1", "--distance", "5", "--init-from", str(d3)]))
     assert report.config["init_from"] == str(d3)
-    report = qec_train.run(parser.parse_args(common + ["--steps", "1", "--matching-prior", "--checkpoint",
-                                                       str(tmp_path / "mp.pt")]))
+    report = qec_train.run(parser.parse_args(common + ["--steps", "1", "--matching-prior", "--local-attention",
+                                                       "--checkpoint", str(tmp_path / "mp.pt")]))
+    assert load_checkpoint(tmp_path / "mp.pt")["model_config"]["local_attention"]
     assert {r["decoder"] for r in report.rows} == {"transformer+mwpm", "transformer+mwpm-hybrid", "mwpm", "mwpm-corr"}
     with pytest.raises(ValueError, match="code-capacity noise only"):
         qec_train.run(parser.parse_args(common + ["--rounds", "3"]))
