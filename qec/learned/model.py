@@ -63,7 +63,7 @@ NUM_EDGES = 6             # the four code boundaries, the first and the last rou
 DATA_TYPE = NUM_DET_TYPES  # token type of the data-qubit queries
 MAX_OBSERVABLES = 4       # observable tokens get types DATA_TYPE + 1 + k
 REACH_XY, REACH_T = 6, 3  # displacement window: half spacings in x and y, rounds in t
-LOCAL_REACH = 4           # local attention: half spacings in x and y
+LOCAL_REACH = 2           # local attention: half spacings in x and y
 _WINDOW = (2 * REACH_XY + 1) ** 2 * (2 * REACH_T + 1)
 _KINDS = 3                # detector, data qubit, observable
 
