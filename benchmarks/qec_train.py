@@ -48,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="give the model MWPM's prediction as an input (reported as transformer+mwpm)")
     parser.add_argument("--local-attention", action="store_true",
                         help="detector and data-qubit tokens attend only to their neighbourhood (transfers better)")
+    parser.add_argument("--line-readout", action="store_true",
+                        help="read each observable on every equivalent translate of its support (transfers better)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     parser.add_argument("--init-from", metavar="CHECKPOINT", help="initialise from a model trained on another code")
     parser.add_argument("--checkpoint", metavar="PATH",
@@ -72,7 +74,8 @@ def run(args: argparse.Namespace) -> Report:
     ckpt_path = Path(args.checkpoint or out / f"transformer_{args.noise}-{basis}_d{args.distance}.pt")
     cfg = TrainConfig(steps=args.steps, batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, local_weight=args.local_weight,
                       d_model=args.d_model, heads=args.heads, layers=args.layers,
-                      matching_prior=args.matching_prior, local_attention=args.local_attention, seed=args.seed,
+                      matching_prior=args.matching_prior, local_attention=args.local_attention,
+                      line_readout=args.line_readout, seed=args.seed,
                       progress=not args.no_progress)
     start = time.perf_counter()
     if args.eval_only:

@@ -169,3 +169,70 @@ def _detector_types(det_coords: np.ndarray, err_dets: np.ndarray, n: int) -> np.
         xy = tuple(det_coords[k, :2])
         by_xy[xy] = by_xy.get(xy, 0) | bits
     return np.array([by_xy[tuple(c[:2])] for c in det_coords], dtype=np.int64)
+
+
+
+def observable_representatives(layout: CodeLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Other readings of each observable: translates of its support, corrected by the syndrome.
+
+    The observable flips with the parity of the data-qubit errors on its support ``S``. Shifted
+    across the data-qubit grid, ``S`` becomes ``T``; where ``S ^ T`` is the error support of a
+    set ``G`` of detectors (solved over GF(2)), every error's parity on ``T`` equals its parity on
+    ``S`` plus the flips of the detectors in ``G``, so ``T`` with ``G`` reads the same observable.
+    Returns ``observable`` (R,), ``supports`` (R, 2n) and ``detectors`` (R, D) bool; ``S``
+    itself is among them (with no detectors).
+
+    >>> c = stim.Circuit.generated("surface_code:rotated_memory_z", distance=3, rounds=1,
+    ...                            before_round_data_depolarization=0.05)
+    >>> observable, supports, detectors = observable_representatives(CodeLayout.from_circuit(c))
+    >>> observable.tolist(), supports.sum(axis=1).tolist(), detectors.sum(axis=1).tolist()
+    ([0, 0, 0], [3, 3, 3], [0, 2, 4])
+    """
+    n = layout.num_data
+    where = {tuple(c): q for q, c in enumerate(layout.data_coords)}
+    observable, supports = [], []
+    for o in range(layout.num_observables):
+        support = np.nonzero(layout.err_obs[:, o])[0]
+        anchor = layout.data_coords[support[0] % n]
+        for target in layout.data_coords:
+            moved = [where.get(tuple(layout.data_coords[r % n] - anchor + target)) for r in support]
+            if None not in moved:
+                mask = np.zeros(2 * n, dtype=bool)
+                mask[(support // n) * n + np.array(moved)] = True
+                observable.append(o)
+                supports.append(mask)
+    observable, supports = np.array(observable), np.array(supports)
+    solvable, detectors = solve_gf2(layout.err_dets.T, supports ^ layout.err_obs[:, observable].T.astype(bool))
+    return observable[solvable], supports[solvable], detectors[solvable]
+
+
+def solve_gf2(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row ``r`` of ``b`` (R, m): whether ``x @ a = r`` (mod 2) has a solution, and one (R, k).
+
+    ``a`` (k, m) holds the vectors to combine as rows.
+
+    >>> ok, x = solve_gf2(np.array([[1, 1, 0], [0, 1, 1]]), np.array([[1, 0, 1], [1, 0, 0]]))
+    >>> ok.tolist(), x[0].tolist()
+    ([True, False], [True, True])
+    """
+    k = len(a)
+    # eliminate on [a^T | I]: rows of the reduced a^T with the combination that made each
+    m = np.concatenate([a.astype(bool), np.eye(k, dtype=bool)], axis=1)
+    rhs = b.astype(bool).copy()
+    x = np.zeros((len(b), k), dtype=bool)
+    row = 0
+    for col in range(a.shape[1]):
+        pivots = np.nonzero(m[row:, col])[0]
+        if len(pivots) == 0:
+            continue
+        p = row + pivots[0]
+        m[[row, p]] = m[[p, row]]
+        others = np.nonzero(m[:, col])[0]
+        m[others[others != row]] ^= m[row]
+        hit = rhs[:, col].copy()
+        rhs[hit] ^= m[row, :a.shape[1]]
+        x[hit] ^= m[row, a.shape[1]:]
+        row += 1
+        if row == k:
+            break
+    return ~rhs.any(axis=1), x

@@ -29,7 +29,11 @@ Two heads read the output: a per-data-qubit error head (X and Z flip logits, the
 and an observable-flip head (the global loss). The observable logit is the parity the error
 head implies, ``P(odd) = (1 - prod(1 - 2 p_i)) / 2`` over the errors that flip the observable,
 plus a correction read from the observable's token: the parity part means the same at every
-distance, so a model moved to a larger code starts from a sensible global prediction.
+distance, so a model moved to a larger code starts from a sensible global prediction. With
+``line_readout=True`` that parity is averaged over every reading of the observable (each
+translate of its support, with the detectors between them: :class:`ObservableReadings`), so it
+uses the errors predicted across the whole code; trained at d=5, such a model's parity part
+alone decodes d=7 without fine-tuning (code capacity).
 
 With ``matching_prior=True`` the model is also given MWPM's prediction of each observable
 (computed by the caller, e.g. pymatching on the same detection events): it is embedded into
@@ -55,7 +59,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from qec.learned.layout import NUM_DET_TYPES, CodeLayout
+from qec.learned.layout import NUM_DET_TYPES, CodeLayout, observable_representatives
 
 SCALES = (0.5, 1.0, 2.0)  # closeness features exp(-distance / s), distances in data-qubit spacings
 PERIODS = (2.0, 4.0, 8.0, 16.0, 32.0)  # sinusoid features sin, cos(2 pi distance / period)
@@ -140,12 +144,13 @@ class DetectorTransformer(nn.Module):
     """
 
     def __init__(self, d_model: int = 64, heads: int = 4, layers: int = 3, ff_mult: int = 2,
-                 matching_prior: bool = False, local_attention: bool = False):
+                 matching_prior: bool = False, local_attention: bool = False, line_readout: bool = False):
         super().__init__()
         if d_model % heads:
             raise ValueError(f"d_model ({d_model}) must be divisible by heads ({heads})")
         self.config = {"d_model": d_model, "heads": heads, "layers": layers, "ff_mult": ff_mult,
-                       "matching_prior": matching_prior, "local_attention": local_attention}
+                       "matching_prior": matching_prior, "local_attention": local_attention,
+                       "line_readout": line_readout}
         self.type_emb = nn.Embedding(DATA_TYPE + 1 + MAX_OBSERVABLES, d_model)
         self.edge_proj = nn.Linear(NUM_EDGE_FEATURES, d_model)
         self.pair_bias = nn.Embedding(_KINDS * _KINDS * _WINDOW, heads)
@@ -159,6 +164,7 @@ class DetectorTransformer(nn.Module):
             nn.init.zeros_(self.prior_emb.weight)
             self.prior_weight = nn.Parameter(torch.tensor(4.0))
         self.layout: CodeLayout | None = None
+        self.readings: ObservableReadings | None = None
 
     @property
     def matching_prior(self) -> bool:
@@ -180,6 +186,8 @@ class DetectorTransformer(nn.Module):
         self.register_buffer("blocked", blocked, persistent=False)
         self.register_buffer("flips_obs", torch.as_tensor(layout.err_obs.T, dtype=torch.bool, device=device),
                              persistent=False)
+        readings = ObservableReadings(layout) if self.config["line_readout"] else None
+        self.readings = None if readings is None else readings.to(device)
         self.layout = layout
 
     def forward(self, dets: torch.Tensor, prior: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -212,7 +220,8 @@ class DetectorTransformer(nn.Module):
             x = block(x, bias)
         h = self.norm(x)
         err_logits = self.err_head(h[:, k:k + n]).transpose(1, 2).reshape(b, 2 * n)
-        obs_logits = self.obs_head(h[:, k + n:]).squeeze(-1) + parity_logits(err_logits, self.flips_obs)
+        parity = parity_logits(err_logits, self.flips_obs) if self.readings is None else self.readings(err_logits, dets)
+        obs_logits = self.obs_head(h[:, k + n:]).squeeze(-1) + parity
         if prior is not None:
             obs_logits = obs_logits + self.prior_weight * (2 * prior - 1)
         return obs_logits, err_logits
@@ -230,6 +239,30 @@ def parity_logits(err_logits: torch.Tensor, support: torch.Tensor) -> torch.Tens
     signed = torch.where(support[None], -torch.tanh(err_logits[:, None, :] / 2), 1.0).prod(dim=-1)
     signed = signed.clamp(-1 + 1e-6, 1 - 1e-6)
     return torch.log1p(-signed) - torch.log1p(signed)
+
+
+class ObservableReadings(nn.Module):
+    """The observable logits (B, O) as the mean over its readings of the parity the error logits imply.
+
+    Each observable is read on every translate of its support that reads the same observable
+    once the flips of a set of detectors are added (:func:`~qec.learned.layout.observable_representatives`):
+    the logit of each reading is :func:`parity_logits` on its support, negated where its
+    detectors' flips are odd, and the readings of an observable are averaged. Unlike the
+    single support, this uses the errors predicted across the whole code, at any distance.
+    """
+
+    def __init__(self, layout: CodeLayout):
+        super().__init__()
+        observable, supports, detectors = observable_representatives(layout)
+        weights = np.zeros((len(observable), layout.num_observables), dtype=np.float32)
+        weights[np.arange(len(observable)), observable] = 1
+        self.register_buffer("supports", torch.as_tensor(supports), persistent=False)
+        self.register_buffer("detectors", torch.as_tensor(detectors, dtype=torch.float32), persistent=False)
+        self.register_buffer("weights", torch.as_tensor(weights / weights.sum(axis=0)), persistent=False)
+
+    def forward(self, err_logits: torch.Tensor, dets: torch.Tensor) -> torch.Tensor:
+        odd = (dets.to(torch.float32) @ self.detectors.T) % 2
+        return (parity_logits(err_logits, self.supports) * (1 - 2 * odd)) @ self.weights
 
 
 class Block(nn.Module):

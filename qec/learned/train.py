@@ -50,6 +50,7 @@ class TrainConfig:
     ff_mult: int = 2
     matching_prior: bool = False
     local_attention: bool = False
+    line_readout: bool = False
     seed: int = 0
     checkpoint_every: int = 100
     log_every: int = 50
@@ -152,14 +153,15 @@ def new_state(layout: CodeLayout, code: dict, cfg: TrainConfig, device: str | No
             setattr(cfg, key, src["model_config"][key])
         cfg.matching_prior = cfg.matching_prior or src["model_config"].get("matching_prior", False)
         cfg.local_attention = src["model_config"].get("local_attention", False)
+        cfg.line_readout = src["model_config"].get("line_readout", False)
         model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior,
-                                    cfg.local_attention)
+                                    cfg.local_attention, cfg.line_readout)
         missing, unexpected = model.load_state_dict(src["model"], strict=False)
         if unexpected or any(not key.startswith("prior_") for key in missing):
             raise ValueError(f"{init_from} does not fit this model: missing {missing}, unexpected {unexpected}")
     else:
         model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior,
-                                    cfg.local_attention)
+                                    cfg.local_attention, cfg.line_readout)
     model.to(pick_device(device))
     model.bind(layout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)

@@ -10,9 +10,9 @@ import torch
 from qec import codes
 from qec.decoders import get_decoder_class
 from qec.decoders.transformer import TransformerDecoder
-from qec.learned.layout import CodeLayout
-from qec.learned.model import (LOCAL_REACH, NUM_EDGES, DetectorTransformer, bias_buckets, edge_features,
-                               far_pairs, fired_detectors, parity_logits, token_geometry)
+from qec.learned.layout import CodeLayout, observable_representatives, solve_gf2
+from qec.learned.model import (LOCAL_REACH, NUM_EDGES, DetectorTransformer, ObservableReadings, bias_buckets,
+                               edge_features, far_pairs, fired_detectors, parity_logits, token_geometry)
 from qec.learned.sampling import FrameSampler
 from qec.learned.train import TrainConfig, load_checkpoint, save_checkpoint, train
 
@@ -157,6 +157,35 @@ def test_local_attention_sees_only_the_neighbourhood():
         assert same[untouched].all() == local and not same[~untouched].all()
 
 
+def test_solve_gf2_against_brute_force():
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 2, (5, 8))
+    b = rng.integers(0, 2, (40, 8))
+    b[:10] = rng.integers(0, 2, (10, 5)) @ a % 2  # surely solvable
+    ok, x = solve_gf2(a, b)
+    combos = np.array(np.meshgrid(*[[0, 1]] * 5)).reshape(5, -1).T @ a % 2
+    reachable = (b[:, None, :] == combos[None]).all(axis=2).any(axis=1)
+    assert np.array_equal(ok, reachable) and ok[:10].all() and not ok.all()
+    assert np.array_equal(x[ok].astype(int) @ a % 2, b[ok])
+
+
+@pytest.mark.parametrize("circuit, readings", [
+    (cc(5, 0.05), [5, 5]), (cc(7, 0.05), [7, 7]), (codes.surface_code(5, 0.003), [5]),
+    (codes.surface_code(3, 0.01, "phenomenological", basis="x"), [3])])
+def test_observable_readings_agree_with_the_observable(circuit, readings):
+    """Every reading of an observable gives its flip for any data-qubit errors, and so does the model's readout."""
+    layout = CodeLayout.from_circuit(circuit)
+    observable, supports, detectors = observable_representatives(layout)
+    assert np.bincount(observable).tolist() == readings
+    errors = np.random.default_rng(1).integers(0, 2, (300, 2 * layout.num_data))
+    syndrome, flips = errors @ layout.err_dets % 2, errors @ layout.err_obs % 2
+    assert np.array_equal((errors @ supports.T + syndrome @ detectors.T) % 2, flips[:, observable])
+    # confident error logits: every reading agrees, so their mean has the observable's sign
+    logits = torch.as_tensor(np.where(errors, 20.0, -20.0), dtype=torch.float32)
+    read = ObservableReadings(layout)(logits, torch.as_tensor(syndrome))
+    assert torch.equal(read > 0, torch.as_tensor(flips, dtype=torch.bool)) and (read.abs() > 5).all()
+
+
 @pytest.mark.parametrize("distance", [3, 5])
 def test_model_shapes(distance):
     circuit = codes.surface_code(distance, 0.003)
@@ -208,8 +237,10 @@ def test_transfer_initialises_a_larger_code(tmp_path):
         assert torch.equal(a, b)
     assert big.model.layout.num_detectors == 24
     local = tmp_path / "local.pt"
-    train([cc(3, 0.05)], CC, TrainConfig(steps=1, local_attention=True, **TINY), checkpoint=str(local))
-    assert train([cc(5, 0.05)], big_code, TrainConfig(steps=0, **TINY), init_from=str(local)).model.config["local_attention"]
+    train([cc(3, 0.05)], CC, TrainConfig(steps=1, local_attention=True, line_readout=True, **TINY),
+          checkpoint=str(local))
+    config = train([cc(5, 0.05)], big_code, TrainConfig(steps=0, **TINY), init_from=str(local)).model.config
+    assert config["local_attention"] and config["line_readout"]  # the source's architecture wins
 
 
 def test_bad_inputs_name_the_problem(tmp_path):
@@ -305,8 +336,9 @@ def test_cli_trains_resumes_transfers_and_reports(tmp_path):
     report = qec_train.run(parser.parse_args(common + ["--steps", "1", "--distance", "5", "--init-from", str(d3)]))
     assert report.config["init_from"] == str(d3)
     report = qec_train.run(parser.parse_args(common + ["--steps", "1", "--matching-prior", "--local-attention",
-                                                       "--checkpoint", str(tmp_path / "mp.pt")]))
-    assert load_checkpoint(tmp_path / "mp.pt")["model_config"]["local_attention"]
+                                                       "--line-readout", "--checkpoint", str(tmp_path / "mp.pt")]))
+    config = load_checkpoint(tmp_path / "mp.pt")["model_config"]
+    assert config["local_attention"] and config["line_readout"]
     assert {r["decoder"] for r in report.rows} == {"transformer+mwpm", "transformer+mwpm-hybrid", "mwpm", "mwpm-corr"}
     with pytest.raises(ValueError, match="code-capacity noise only"):
         qec_train.run(parser.parse_args(common + ["--rounds", "3"]))
