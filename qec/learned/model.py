@@ -32,8 +32,8 @@ plus a correction read from the observable's token: the parity part means the sa
 distance, so a model moved to a larger code starts from a sensible global prediction. With
 ``line_readout=True`` that parity is averaged over every reading of the observable (each
 translate of its support, with the detectors between them: :class:`ObservableReadings`), so it
-uses the errors predicted across the whole code; trained at d=5, such a model's parity part
-alone decodes d=7 without fine-tuning (code capacity).
+uses the errors predicted across the whole code. With both options, a model trained at d=5
+decodes d=7 without fine-tuning at 1.25x MWPM's LER (code capacity; 28x without them).
 
 With ``matching_prior=True`` the model is also given MWPM's prediction of each observable
 (computed by the caller, e.g. pymatching on the same detection events): it is embedded into
