@@ -171,7 +171,6 @@ def _detector_types(det_coords: np.ndarray, err_dets: np.ndarray, n: int) -> np.
     return np.array([by_xy[tuple(c[:2])] for c in det_coords], dtype=np.int64)
 
 
-
 def observable_representatives(layout: CodeLayout) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Other readings of each observable: translates of its support, corrected by the syndrome.
 

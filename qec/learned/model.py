@@ -186,8 +186,7 @@ class DetectorTransformer(nn.Module):
         self.register_buffer("blocked", blocked, persistent=False)
         self.register_buffer("flips_obs", torch.as_tensor(layout.err_obs.T, dtype=torch.bool, device=device),
                              persistent=False)
-        readings = ObservableReadings(layout) if self.config["line_readout"] else None
-        self.readings = None if readings is None else readings.to(device)
+        self.readings = ObservableReadings(layout).to(device) if self.config["line_readout"] else None
         self.layout = layout
 
     def forward(self, dets: torch.Tensor, prior: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

@@ -147,21 +147,19 @@ def new_state(layout: CodeLayout, code: dict, cfg: TrainConfig, device: str | No
               init_from: str | None = None) -> TrainState:
     """A fresh model (or one initialised from another code's checkpoint: transfer)."""
     torch.manual_seed(cfg.seed)
-    if init_from is not None:
-        src = load_checkpoint(init_from)
+    src = None if init_from is None else load_checkpoint(init_from)
+    if src is not None:  # the source's architecture wins; a matching prior may be added
         for key in ("d_model", "heads", "layers", "ff_mult"):
             setattr(cfg, key, src["model_config"][key])
         cfg.matching_prior = cfg.matching_prior or src["model_config"].get("matching_prior", False)
         cfg.local_attention = src["model_config"].get("local_attention", False)
         cfg.line_readout = src["model_config"].get("line_readout", False)
-        model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior,
-                                    cfg.local_attention, cfg.line_readout)
+    model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior,
+                                cfg.local_attention, cfg.line_readout)
+    if src is not None:
         missing, unexpected = model.load_state_dict(src["model"], strict=False)
         if unexpected or any(not key.startswith("prior_") for key in missing):
             raise ValueError(f"{init_from} does not fit this model: missing {missing}, unexpected {unexpected}")
-    else:
-        model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior,
-                                    cfg.local_attention, cfg.line_readout)
     model.to(pick_device(device))
     model.bind(layout)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
