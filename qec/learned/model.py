@@ -104,9 +104,11 @@ def edge_features(edges: np.ndarray) -> np.ndarray:
 NUM_EDGE_FEATURES = NUM_EDGES * (len(SCALES) + 2 * len(PERIODS))
 
 
-def bias_buckets(layout: CodeLayout) -> np.ndarray:
-    """(tokens, tokens) index into the bias table for every pair of tokens (detectors, data, observables)."""
-    positions, _ = token_geometry(layout)
+def bias_buckets(layout: CodeLayout, positions: np.ndarray) -> np.ndarray:
+    """(tokens, tokens) index into the bias table for every pair of tokens (detectors, data, observables).
+
+    ``positions``: of the detector and data-qubit tokens, from :func:`token_geometry`.
+    """
     d, n, o = layout.num_detectors, layout.num_data, layout.num_observables
     kind = np.repeat([0, 1, 2], [d, n, o])
     delta = positions[None, :, :] - positions[:, None, :]
@@ -122,14 +124,13 @@ def bias_buckets(layout: CodeLayout) -> np.ndarray:
     return pair * _WINDOW + full
 
 
-def far_pairs(layout: CodeLayout, reach: int = LOCAL_REACH) -> np.ndarray:
+def far_pairs(positions: np.ndarray, o: int, reach: int = LOCAL_REACH) -> np.ndarray:
     """(tokens, tokens) True where local attention forbids the query (row) to attend to the key (column).
 
-    Detector and data-qubit tokens attend only to detector and data-qubit tokens within
-    ``reach`` half spacings in x and y (any round); observable tokens attend to everything.
+    ``positions`` of the detector and data-qubit tokens (:func:`token_geometry`), then ``o``
+    observable tokens. Detector and data-qubit tokens attend only to detector and data-qubit
+    tokens within ``reach`` half spacings in x and y (any round); observable tokens attend to everything.
     """
-    positions, _ = token_geometry(layout)
-    o = layout.num_observables
     apart = np.abs(positions[None, :, :2] - positions[:, None, :2]).max(axis=2) > reach
     far = np.ones((len(positions) + o, len(positions) + o), dtype=bool)
     far[:len(positions), :len(positions)] = apart
@@ -178,11 +179,12 @@ class DetectorTransformer(nn.Module):
         o = layout.num_observables
         types = np.concatenate([layout.det_types, np.full(layout.num_data, DATA_TYPE),
                                 DATA_TYPE + 1 + np.arange(o)])
-        edges = np.concatenate([edge_features(token_geometry(layout)[1]), np.zeros((o, NUM_EDGE_FEATURES))])
+        positions, edges = token_geometry(layout)
+        edges = np.concatenate([edge_features(edges), np.zeros((o, NUM_EDGE_FEATURES))])
         self.register_buffer("tok_types", torch.as_tensor(types, dtype=torch.long, device=device), persistent=False)
         self.register_buffer("tok_edges", torch.as_tensor(edges, dtype=torch.float32, device=device), persistent=False)
-        self.register_buffer("buckets", torch.as_tensor(bias_buckets(layout), device=device), persistent=False)
-        blocked = torch.as_tensor(far_pairs(layout), device=device) if self.config["local_attention"] else None
+        self.register_buffer("buckets", torch.as_tensor(bias_buckets(layout, positions), device=device), persistent=False)
+        blocked = torch.as_tensor(far_pairs(positions, o), device=device) if self.config["local_attention"] else None
         self.register_buffer("blocked", blocked, persistent=False)
         self.register_buffer("flips_obs", torch.as_tensor(layout.err_obs.T, dtype=torch.bool, device=device),
                              persistent=False)

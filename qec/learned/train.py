@@ -149,11 +149,10 @@ def new_state(layout: CodeLayout, code: dict, cfg: TrainConfig, device: str | No
     torch.manual_seed(cfg.seed)
     src = None if init_from is None else load_checkpoint(init_from)
     if src is not None:  # the source's architecture wins; a matching prior may be added
-        for key in ("d_model", "heads", "layers", "ff_mult"):
-            setattr(cfg, key, src["model_config"][key])
-        cfg.matching_prior = cfg.matching_prior or src["model_config"].get("matching_prior", False)
-        cfg.local_attention = src["model_config"].get("local_attention", False)
-        cfg.line_readout = src["model_config"].get("line_readout", False)
+        source = {"matching_prior": False, "local_attention": False, "line_readout": False, **src["model_config"]}
+        for key in ("d_model", "heads", "layers", "ff_mult", "local_attention", "line_readout"):
+            setattr(cfg, key, source[key])
+        cfg.matching_prior = cfg.matching_prior or source["matching_prior"]
     model = DetectorTransformer(cfg.d_model, cfg.heads, cfg.layers, cfg.ff_mult, cfg.matching_prior,
                                 cfg.local_attention, cfg.line_readout)
     if src is not None:

@@ -79,7 +79,7 @@ def test_corner_features_agree_across_distances():
 def test_attention_bias_is_translation_invariant_and_knows_the_logical_support():
     layout = CodeLayout.from_circuit(codes.surface_code(5, 0.01, "phenomenological"))
     positions, _ = token_geometry(layout)
-    buckets = bias_buckets(layout)
+    buckets = bias_buckets(layout, positions)
     d, n = layout.num_detectors, layout.num_data
     pairs = {}
     for i in range(d):
@@ -136,7 +136,7 @@ def test_padding_does_not_change_a_shot():
 def test_local_attention_sees_only_the_neighbourhood():
     layout = CodeLayout.from_circuit(cc(7, 0.05))
     positions, _ = token_geometry(layout)
-    far = far_pairs(layout)
+    far = far_pairs(positions, layout.num_observables)
     d, n = layout.num_detectors, layout.num_data
     apart = np.abs(positions[:, None, :2] - positions[None, :, :2]).max(axis=2) > LOCAL_REACH
     assert np.array_equal(far[:d + n, :d + n], apart)
