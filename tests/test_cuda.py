@@ -10,8 +10,8 @@ import stim
 import torch
 
 import qml
-from qec.learned.model import DetectorTransformer
 from qec.learned.layout import CodeLayout
+from qec.learned.model import DetectorTransformer
 from qec.learned.train import TrainConfig, train
 from tests.qml.conftest import random_circuit
 
