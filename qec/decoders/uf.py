@@ -53,7 +53,12 @@ class UnionFindDecoder(Decoder):
         self._decode(np.zeros((0, self.num_detectors), np.uint8))  # compile (or load from cache) now
 
     def _decode(self, dets: np.ndarray) -> np.ndarray:
-        masks = _uf_batch(np.ascontiguousarray(dets), self.adj_ptr, self.adj_edge, self.eu, self.ev, self.lengths, self.eobs)
+        masks, stuck = _uf_batch(np.ascontiguousarray(dets), self.adj_ptr, self.adj_edge, self.eu, self.ev,
+                                 self.lengths, self.eobs)
+        if stuck.any():
+            shots = np.flatnonzero(stuck)
+            raise ValueError(f"detection events of shot(s) {shots[:10].tolist()} cannot be explained by the detector "
+                             "error model: an odd number of them lie in a part of the decoding graph with no boundary")
         bits = np.arange(self.num_observables, dtype=np.uint64)
         return ((masks[:, None] >> bits) & np.uint64(1)).astype(bool)
 
@@ -77,6 +82,7 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
     boundary = n_det
     n_edges = len(eu)
     out = np.zeros(shots, dtype=np.uint64)
+    stuck = np.zeros(shots, dtype=np.bool_)  # an odd cluster that covers its component and has no boundary
     # union-find state, kept clean between shots by resetting only what a shot touched
     parent = np.arange(n_nodes)
     size = np.ones(n_nodes, dtype=np.int64)
@@ -131,6 +137,7 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
             for i in range(n_active):
                 smallest = min(smallest, size[active[i]])
             n_fuse = 0
+            grew = False
             for i in range(n_active):
                 if size[active[i]] > smallest:
                     continue
@@ -144,10 +151,14 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
                             touched_edges[n_tedges] = e
                             n_tedges += 1
                         growth[e] += 1
+                        grew = True
                         if growth[e] >= lengths[e]:
                             fuse[n_fuse] = e
                             n_fuse += 1
                     x = nxt[x]
+            if not grew:  # the smallest odd clusters have nothing left to grow into
+                stuck[s] = True
+                break
             for i in range(n_fuse):
                 e = fuse[i]
                 for y in (eu[e], ev[e]):
@@ -222,4 +233,4 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
         tail[boundary] = boundary
         for i in range(n_tedges):
             growth[touched_edges[i]] = 0
-    return out
+    return out, stuck

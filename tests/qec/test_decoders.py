@@ -152,6 +152,22 @@ def test_bad_detection_events(cls):
     assert decoder.decode_batch(np.zeros((0, n), np.uint8)).shape == (0, 1)
 
 
+def test_union_find_rejects_events_no_error_explains():
+    """An odd set of events in a component without boundary (or on a detector no error flips) is an
+    error, as in pymatching, not an endless growth."""
+    dem = stim.DetectorErrorModel("""
+        error(0.1) D0 D1
+        error(0.1) D1 L0
+        error(0.1) D2 D3
+        detector D4
+    """)
+    decoder = UnionFindDecoder(dem)
+    assert decoder.decode_batch(np.array([[1, 0, 0, 0, 0], [0, 0, 1, 1, 0]], np.uint8)).tolist() == [[True], [False]]
+    for bad in ([0, 0, 1, 0, 0], [0, 0, 0, 0, 1]):
+        with pytest.raises(ValueError, match=r"shot\(s\) \[1\] cannot be explained"):
+            decoder.decode_batch(np.array([[0, 0, 0, 0, 0], bad], np.uint8))
+
+
 def test_registry():
     assert set(DECODERS) >= {"mwpm", "mwpm-corr", "uf", "dgr", "transformer"}
     assert get_decoder_class("uf") is UnionFindDecoder
