@@ -6,10 +6,10 @@ import random
 
 import numpy as np
 import pytest
-import stim
 import torch
 
 import qml
+from qec import codes
 from qec.learned.layout import CodeLayout
 from qec.learned.model import DetectorTransformer
 from qec.learned.train import TrainConfig, train
@@ -37,15 +37,9 @@ def test_states_and_gradients_match_cpu(seed, gradient):
     assert torch.allclose(gpu_grad, cpu_grad, atol=1e-8)
 
 
-def _layout(distance: int = 3) -> tuple[stim.Circuit, CodeLayout]:
-    circuit = stim.Circuit.generated("surface_code:rotated_memory_z", distance=distance, rounds=distance,
-                                     after_clifford_depolarization=0.005)
-    return circuit, CodeLayout.from_circuit(circuit)
-
-
 def test_transformer_logits_match_cpu():
     """The decoder's logits agree within 1e-4 (float32) on random detection events."""
-    _, layout = _layout()
+    layout = CodeLayout.from_circuit(codes.surface_code(3, 0.005))
     torch.manual_seed(0)
     model = DetectorTransformer(d_model=32, heads=4, layers=2).eval()
     dets = torch.as_tensor(np.random.default_rng(0).integers(0, 2, (64, layout.num_detectors)), dtype=torch.uint8)
@@ -60,7 +54,7 @@ def test_transformer_logits_match_cpu():
 
 def test_training_runs_on_cuda(tmp_path):
     """A short training run on CUDA lowers the loss and checkpoints a model that loads on the CPU."""
-    circuit, _ = _layout()
+    circuit = codes.surface_code(3, 0.005)
     cfg = TrainConfig(steps=60, batch_size=128, d_model=32, layers=2, warmup=5, progress=False, log_every=20)
     path = tmp_path / "model.pt"
     state = train([circuit], {"distance": 3}, cfg, checkpoint=str(path), device="cuda")
