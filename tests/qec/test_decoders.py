@@ -66,7 +66,8 @@ def test_mwpm_and_uf_against_brute_force_on_random_graphs():
         agree_uf += int((uf == expected).sum())
         total += len(expected)
     # Union-Find is approximate; on these small random graphs it agrees with the optimum on most syndromes
-    assert agree_uf / total >= 0.8, agree_uf / total
+    # (93%; 91% when peeling left each cluster by the first boundary edge it reached)
+    assert agree_uf / total >= 0.9, agree_uf / total
 
 
 @pytest.mark.parametrize("distance", [3, 5])
@@ -81,6 +82,25 @@ def test_every_single_error_is_corrected(distance):
     truth = (g.obs[:, None] & np.uint64(1)).astype(bool)
     for cls in (MWPMDecoder, UnionFindDecoder, DGRDecoder):
         np.testing.assert_array_equal(cls(dem).decode_batch(dets), truth, err_msg=cls.__name__)
+
+
+def test_union_find_on_every_error_of_weight_up_to_three():
+    """Code capacity d=5, bit flips: both decoders correct every error of weight 2; of the 1330 of
+    weight 3, MWPM fails on 138 and Union-Find on 172 (206 with the first boundary edge as exit)."""
+    dem = surface_code(5, 0.05, noise="code-capacity-bitflip").detector_error_model(decompose_errors=True)
+    g = DecodingGraph.from_dem(dem)
+    single = np.zeros((g.num_edges, g.num_detectors + 1), np.uint8)
+    single[np.arange(g.num_edges), g.u] = 1
+    single[np.arange(g.num_edges), g.v] ^= 1
+    failures = {}
+    for weight in (1, 2, 3):
+        combos = np.array(list(itertools.combinations(range(g.num_edges), weight)))
+        dets = np.bitwise_xor.reduce(single[combos], axis=1)[:, :-1]
+        truth = (np.bitwise_xor.reduce(g.obs[combos], axis=1)[:, None] & np.uint64(1)).astype(bool)
+        failures[weight] = {cls.__name__: int((cls(dem).decode_batch(dets) != truth).any(axis=1).sum())
+                            for cls in (MWPMDecoder, UnionFindDecoder)}
+    assert failures[1] == failures[2] == {"MWPMDecoder": 0, "UnionFindDecoder": 0}
+    assert failures[3]["UnionFindDecoder"] <= 1.3 * failures[3]["MWPMDecoder"], failures[3]
 
 
 def test_mwpm_matches_reference_ler_d3():
