@@ -70,15 +70,20 @@ def test_mwpm_and_uf_against_brute_force_on_random_graphs():
     assert agree_uf / total >= 0.9, agree_uf / total
 
 
+def edge_events(g: DecodingGraph) -> np.ndarray:
+    """(edges, detectors + 1) uint8: the events of each edge alone; the last column is the boundary."""
+    events = np.zeros((g.num_edges, g.num_detectors + 1), np.uint8)
+    rows = np.arange(g.num_edges)
+    events[rows, g.u] ^= 1
+    events[rows, g.v] ^= 1
+    return events
+
+
 @pytest.mark.parametrize("distance", [3, 5])
 def test_every_single_error_is_corrected(distance):
     dem = surface_code(distance, 0.003).detector_error_model(decompose_errors=True)
     g = DecodingGraph.from_dem(dem)
-    dets = np.zeros((g.num_edges, g.num_detectors + 1), np.uint8)
-    rows = np.arange(g.num_edges)
-    dets[rows, g.u] ^= 1
-    dets[rows, g.v] ^= 1
-    dets = dets[:, :-1]
+    dets = edge_events(g)[:, :-1]
     truth = (g.obs[:, None] & np.uint64(1)).astype(bool)
     for cls in (MWPMDecoder, UnionFindDecoder, DGRDecoder):
         np.testing.assert_array_equal(cls(dem).decode_batch(dets), truth, err_msg=cls.__name__)
@@ -89,9 +94,7 @@ def test_union_find_on_every_error_of_weight_up_to_three():
     weight 3, MWPM fails on 138 and Union-Find on 172 (206 with the first boundary edge as exit)."""
     dem = surface_code(5, 0.05, noise="code-capacity-bitflip").detector_error_model(decompose_errors=True)
     g = DecodingGraph.from_dem(dem)
-    single = np.zeros((g.num_edges, g.num_detectors + 1), np.uint8)
-    single[np.arange(g.num_edges), g.u] = 1
-    single[np.arange(g.num_edges), g.v] ^= 1
+    single = edge_events(g)
     failures = {}
     for weight in (1, 2, 3):
         combos = np.array(list(itertools.combinations(range(g.num_edges), weight)))
