@@ -17,7 +17,8 @@ import numpy as np
 from benchmarks.report import Report, write_csv
 from qec.codes import BASES, NOISE_MODELS, check_distance, check_probability, surface_code
 from qec.decoders import DECODERS, get_decoder_class
-from qec.evaluate import LERResult, logical_error_rates, wilson_interval
+from qec.evaluate import logical_error_rates, wilson_interval
+from qec.stratified import stratified_logical_error_rates
 
 COLUMNS = ["decoder", "distance", "p", "noise", "basis", "shots", "errors", "ler", "ci_low", "ci_high",
            "shots_per_s"]
@@ -43,6 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shots", type=int, default=100_000, help="shots per point (default 1e5)")
     parser.add_argument("--max-errors", type=int, default=None,
                         help="stop a point early once every decoder has this many errors")
+    parser.add_argument("--stratify", action="store_true",
+                        help="code-capacity and phenomenological noise: stratify on the number of faults "
+                             "(qec.stratified) to reach rates far below 1/shots; --shots is then the fault "
+                             "patterns per weight, and shots/errors count patterns")
     parser.add_argument("--calibration-shots", type=int, default=10_000,
                         help="shots DGR calibrates on (separately sampled; default 1e4)")
     parser.add_argument("--checkpoint", default=None,
@@ -70,11 +75,18 @@ def build_decoder(name: str, circuit, calibration_seed: int, calibration_shots: 
     return decoder
 
 
-def measure_point(args, distance: int, p: float, seed: int) -> dict[str, LERResult]:
+def measure_point(args, distance: int, p: float, seed: int) -> dict[str, tuple]:
+    """(shots, errors, ler, ci_low, ci_high, shots_per_s) per decoder at one distance and p."""
     circuit = surface_code(distance, p, noise=args.noise, basis=args.basis, rounds=args.rounds)
     decoders = {n: build_decoder(n, circuit, seed + 7919, args.calibration_shots, **decoder_options(n, args, distance, p))
                 for n in args.decoders}
-    return logical_error_rates(circuit, decoders, args.shots, seed=seed, max_errors=args.max_errors, progress=True)
+    if getattr(args, "stratify", False):
+        strata = stratified_logical_error_rates(circuit, decoders, args.shots, seed=seed, progress=True)
+        return {name: (r.patterns, r.failures, r.ler, r.ci_low, r.ci_high, r.patterns / r.decode_s)
+                for name, r in strata.items()}
+    results = logical_error_rates(circuit, decoders, args.shots, seed=seed, max_errors=args.max_errors, progress=True)
+    return {name: (r.shots, r.errors, r.ler, *wilson_interval(r.errors, r.shots), r.shots_per_s)
+            for name, r in results.items()}
 
 
 def run(args: argparse.Namespace) -> Report:
@@ -84,17 +96,18 @@ def run(args: argparse.Namespace) -> Report:
         get_decoder_class(name)  # unknown names fail before any work
     if args.shots < 1:
         raise ValueError(f"--shots must be >= 1, got {args.shots}")
-    report = Report(title=f"QEC logical error rate per shot ({args.noise} noise, memory {args.basis}, "
-                          f"95% Wilson intervals, same shots for every decoder)",
+    if getattr(args, "stratify", False) and args.max_errors is not None:
+        raise ValueError("--max-errors does not apply with --stratify (every fault weight gets --shots patterns)")
+    sampling = ("stratified on the number of faults, 95% intervals, same fault patterns for every decoder"
+                if getattr(args, "stratify", False) else "95% Wilson intervals, same shots for every decoder")
+    report = Report(title=f"QEC logical error rate per shot ({args.noise} noise, memory {args.basis}, {sampling})",
                     columns=COLUMNS, config={k: v for k, v in vars(args).items() if k not in ("func",)})
     for distance in distances:
         for i, p in enumerate(ps):
             results = measure_point(args, distance, p, seed=args.seed * 1_000_003 + 1000 * distance + i)
-            for name, r in results.items():
-                lo, hi = wilson_interval(r.errors, r.shots)
+            for name, values in results.items():
                 report.add(decoder=name, distance=distance, p=p, noise=args.noise, basis=args.basis,
-                           shots=r.shots, errors=r.errors, ler=r.ler, ci_low=lo, ci_high=hi,
-                           shots_per_s=r.shots_per_s)
+                           **dict(zip(COLUMNS[5:], values)))
     if getattr(args, "out", None):
         os.makedirs(args.out, exist_ok=True)
         write_csv(report, os.path.join(args.out, "qec_ler.csv"))

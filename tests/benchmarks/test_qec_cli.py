@@ -37,6 +37,15 @@ def test_ler_table_csv_json_plot(tmp_path):
     assert [r["errors"] for r in again.rows] == [r["errors"] for r in report.rows]  # same seed, same numbers
 
 
+def test_ler_stratified_reaches_below_one_over_shots():
+    report = qec.run(parse(["ler", "--noise", "code-capacity", "--basis", "zx", "--distances", "5", "--p", "0.001",
+                            "--shots", "2000", "--stratify"]))
+    assert "stratified" in report.title
+    mwpm, uf = report.rows
+    assert 0 < mwpm["ci_low"] <= mwpm["ler"] <= mwpm["ci_high"] < 1e-6 < 1 / mwpm["shots"]
+    assert mwpm["errors"] > 0 and mwpm["ler"] <= uf["ler"]
+
+
 def test_drift_hot_qubits_and_correlated():
     report = qec.run(parse(["drift", "--distances", "3", "--shots", "20000", "--calibration-shots", "2000",
                             "--seed", "1"]))
@@ -55,6 +64,8 @@ def test_drift_hot_qubits_and_correlated():
     (["ler", "--decoders", "mwpm,blossom"], "unknown decoder 'blossom'"),
     (["drift", "--distances", "2"], "odd"),
     (["ler", "--decoders", "transformer", "--distances", "3"], "needs --checkpoint"),
+    (["ler", "--distances", "3", "--stratify"], "single-qubit Pauli channel"),
+    (["ler", "--noise", "code-capacity", "--stratify", "--max-errors", "10"], "--max-errors"),
 ])
 def test_bad_input(argv, message):
     with pytest.raises(ValueError, match=message):
