@@ -53,18 +53,19 @@ def fault_effects(circuit: stim.Circuit) -> tuple[float, np.ndarray, np.ndarray]
     """The common rate ``p`` of the circuit's noise locations; the effect of each Pauli at each
     location, ``(locations, 3, detectors + observables)`` uint8; and each location's number of Paulis."""
     check_circuit(circuit)
-    flat = circuit.flattened()
     noiseless = stim.Circuit()
     locations = []  # (place in the noiseless circuit, qubit, Paulis)
     rates = set()
-    for inst in flat:
+    for inst in circuit.flattened():
+        gate = stim.gate_data(inst.name)
         if inst.name in CHANNELS:
             rates.add(inst.gate_args_copy()[0])
             locations += [(len(noiseless), t.value, CHANNELS[inst.name]) for t in inst.targets_copy()]
             noiseless.append("TICK")  # holds the place (and keeps the instructions around it apart)
-        elif stim.gate_data(inst.name).is_noisy_gate and (inst.gate_args_copy() or not stim.gate_data(inst.name).produces_measurements):
+        elif gate.is_noisy_gate and (any(inst.gate_args_copy()) or not gate.produces_measurements):
+            args = ", ".join(f"{a:g}" for a in inst.gate_args_copy())
             raise ValueError(f"stratified sampling needs every noise location to be a single-qubit Pauli channel "
-                             f"({', '.join(CHANNELS)}); the circuit has {inst.name}")
+                             f"({', '.join(CHANNELS)}); the circuit has {inst.name}({args})")
         else:
             noiseless.append(inst)
     if not locations:
