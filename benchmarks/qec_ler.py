@@ -80,7 +80,7 @@ def measure_point(args, distance: int, p: float, seed: int) -> dict[str, tuple]:
     circuit = surface_code(distance, p, noise=args.noise, basis=args.basis, rounds=args.rounds)
     decoders = {n: build_decoder(n, circuit, seed + 7919, args.calibration_shots, **decoder_options(n, args, distance, p))
                 for n in args.decoders}
-    if getattr(args, "stratify", False):
+    if args.stratify:
         strata = stratified_logical_error_rates(circuit, decoders, args.shots, seed=seed, progress=True)
         return {name: (r.patterns, r.failures, r.ler, r.ci_low, r.ci_high, r.patterns / r.decode_s)
                 for name, r in strata.items()}
@@ -96,10 +96,10 @@ def run(args: argparse.Namespace) -> Report:
         get_decoder_class(name)  # unknown names fail before any work
     if args.shots < 1:
         raise ValueError(f"--shots must be >= 1, got {args.shots}")
-    if getattr(args, "stratify", False) and args.max_errors is not None:
+    if args.stratify and args.max_errors is not None:
         raise ValueError("--max-errors does not apply with --stratify (every fault weight gets --shots patterns)")
     sampling = ("stratified on the number of faults, 95% intervals, same fault patterns for every decoder"
-                if getattr(args, "stratify", False) else "95% Wilson intervals, same shots for every decoder")
+                if args.stratify else "95% Wilson intervals, same shots for every decoder")
     report = Report(title=f"QEC logical error rate per shot ({args.noise} noise, memory {args.basis}, {sampling})",
                     columns=COLUMNS, config={k: v for k, v in vars(args).items() if k not in ("func",)})
     for distance in distances:
