@@ -82,6 +82,20 @@ def fault_effects(circuit: stim.Circuit) -> tuple[float, np.ndarray, np.ndarray]
     return rates.pop(), effects, np.array([len(paulis) for _, _, paulis in locations])
 
 
+def binomial_pmf(n: int, p: float) -> np.ndarray:
+    """P(W = w) for w = 0..n, W binomial (n, p); in log space, since ``math.comb`` overflows a float
+    beyond n ~ 1000.
+
+    >>> binomial_pmf(3, 0.5).round(6).tolist()
+    [0.125, 0.375, 0.375, 0.125]
+    """
+    w = np.arange(n + 1)
+    if p in (0.0, 1.0):
+        return (w == round(p * n)).astype(float)
+    log_comb = np.array([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in w])
+    return np.exp(log_comb + w * math.log(p) + (n - w) * math.log1p(-p))
+
+
 def _enumerate(n: int, kinds: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every fault pattern of weight ``w``: locations (m, w), Pauli indices (m, w) and each pattern's
     probability given ``W = w``."""
@@ -113,10 +127,9 @@ def stratified_logical_error_rates(circuit: stim.Circuit, decoders: dict[str, De
         raise ValueError(f"samples must be >= 1, got {samples}")
     p, effects, kinds = fault_effects(circuit)
     n, nd = len(kinds), circuit.num_detectors
-    prob = [math.comb(n, w) * p ** w * (1 - p) ** (n - w) for w in range(n + 1)]
-    top = 0
-    while top < n and 1 - sum(prob[:top + 1]) > tail:
-        top += 1
+    prob = binomial_pmf(n, p)
+    beyond = np.append(np.cumsum(prob[::-1])[::-1][1:], 0.0)  # P(W > w)
+    top = int(np.argmax(beyond <= tail))  # the last weight measured: the first whose upper tail is below ``tail``
     rng = np.random.default_rng(seed)
     totals = {name: dict(ler=0.0, var=0.0, patterns=0, failures=0, decode_s=0.0) for name in decoders}
     exhaustive = True
@@ -132,12 +145,11 @@ def stratified_logical_error_rates(circuit: stim.Circuit, decoders: dict[str, De
             t["patterns"] += count
             t["failures"] += fails
             t["decode_s"] += seconds
-    beyond = max(0.0, 1 - sum(prob[:top + 1]))
     results = {}
     for name, t in totals.items():
         half = 1.959963984540054 * math.sqrt(t["var"])
         results[name] = StratifiedResult(ler=t["ler"], ci_low=max(0.0, t["ler"] - half),
-                                         ci_high=t["ler"] + half + beyond, patterns=t["patterns"],
+                                         ci_high=t["ler"] + half + beyond[top], patterns=t["patterns"],
                                          failures=t["failures"], exhaustive=exhaustive, decode_s=t["decode_s"])
     return results
 

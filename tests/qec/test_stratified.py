@@ -1,12 +1,15 @@
 """Stratified logical error rates against direct sampling of the same circuits (stim's own sampler)."""
 
+import math
+
+import numpy as np
 import pytest
 
 from qec.codes import hot_qubits, surface_code
 from qec.decoders.mwpm import MWPMDecoder
 from qec.decoders.uf import UnionFindDecoder
 from qec.evaluate import logical_error_rates, wilson_interval
-from qec.stratified import fault_effects, stratified_logical_error_rates
+from qec.stratified import binomial_pmf, fault_effects, stratified_logical_error_rates
 
 
 def both(circuit):
@@ -63,3 +66,11 @@ def test_bad_circuits_are_named():
         stratified_logical_error_rates(surface_code(3, 0.01, noise="code-capacity"), {}, samples=0)
     with pytest.raises(ValueError, match="no noise locations"):
         fault_effects(surface_code(3, 0.0, noise="code-capacity"))
+
+
+def test_binomial_weights_hold_for_many_locations():
+    """Phenomenological d=9 has 1530 noise locations; math.comb(1530, 765) overflows a float."""
+    exact = [math.comb(30, w) * 0.1 ** w * 0.9 ** (30 - w) for w in range(31)]
+    assert np.allclose(binomial_pmf(30, 0.1), exact, rtol=1e-9, atol=0)
+    big = binomial_pmf(1530, 0.3)
+    assert abs(big.sum() - 1) < 1e-9 and big.argmax() == 459
