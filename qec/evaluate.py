@@ -46,7 +46,10 @@ class LERResult:
         return self.shots / self.decode_s if self.decode_s > 0 else float("inf")
 
 
-def wilson_interval(errors: int, shots: int, z: float = 1.959963984540054) -> tuple[float, float]:
+Z95 = 1.959963984540054  # the two-sided 95% quantile of the standard normal
+
+
+def wilson_interval(errors: int, shots: int, z: float = Z95) -> tuple[float, float]:
     """The 95% Wilson score interval of a binomial rate ``errors / shots``.
 
     >>> lo, hi = wilson_interval(10, 1000)

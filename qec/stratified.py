@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from qec.codes import check_circuit
 from qec.decoders.base import Decoder
+from qec.evaluate import Z95
 
 CHANNELS = {"X_ERROR": "X", "Y_ERROR": "Y", "Z_ERROR": "Z", "DEPOLARIZE1": "XYZ"}
 
@@ -96,9 +97,10 @@ def binomial_pmf(n: int, p: float) -> np.ndarray:
     return np.exp(log_comb + w * math.log(p) + (n - w) * math.log1p(-p))
 
 
-def _enumerate(n: int, kinds: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _enumerate(kinds: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every fault pattern of weight ``w``: locations (m, w), Pauli indices (m, w) and each pattern's
     probability given ``W = w``."""
+    n = len(kinds)
     locs, paulis = [], []
     for subset in itertools.combinations(range(n), w):
         for choice in itertools.product(*(range(kinds[j]) for j in subset)):
@@ -109,9 +111,11 @@ def _enumerate(n: int, kinds: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarra
     return locs, paulis, 1.0 / (math.comb(n, w) * np.prod(kinds[locs], axis=1))
 
 
-def _sample(n: int, kinds: np.ndarray, w: int, m: int, rng) -> tuple[np.ndarray, np.ndarray]:
+def _sample(kinds: np.ndarray, w: int, m: int, rng) -> tuple[np.ndarray, np.ndarray]:
     """``m`` random fault patterns of weight ``w``: distinct uniform locations, uniform Paulis."""
-    locs = np.argpartition(rng.random((m, n)), w - 1, axis=1)[:, :w] if w else np.zeros((m, 0), np.int64)
+    if w == 0:
+        return np.zeros((m, 0), np.int64), np.zeros((m, 0), np.int64)
+    locs = np.argpartition(rng.random((m, len(kinds))), w - 1, axis=1)[:, :w]
     return locs, (rng.random((m, w)) * kinds[locs]).astype(np.int64)
 
 
@@ -147,7 +151,7 @@ def stratified_logical_error_rates(circuit: stim.Circuit, decoders: dict[str, De
             t["decode_s"] += seconds
     results = {}
     for name, t in totals.items():
-        half = 1.959963984540054 * math.sqrt(t["var"])
+        half = Z95 * math.sqrt(t["var"])
         results[name] = StratifiedResult(ler=t["ler"], ci_low=max(0.0, t["ler"] - half),
                                          ci_high=t["ler"] + half + beyond[top], patterns=t["patterns"],
                                          failures=t["failures"], exhaustive=exhaustive, decode_s=t["decode_s"])
@@ -158,7 +162,7 @@ def _stratum(effects, kinds, nd, w, samples, decoders, rng, batch) -> dict[str, 
     """Each decoder's failure rate on weight-``w`` faults (every pattern when ``samples`` is None),
     with the patterns decoded, the failures and the decoding time."""
     if samples is None:
-        all_locs, all_paulis, chance = _enumerate(len(kinds), kinds, w)
+        all_locs, all_paulis, chance = _enumerate(kinds, w)
     count = len(all_locs) if samples is None else samples
     failed = {name: np.zeros(count, bool) for name in decoders}
     seconds = dict.fromkeys(decoders, 0.0)
@@ -167,7 +171,7 @@ def _stratum(effects, kinds, nd, w, samples, decoders, rng, batch) -> dict[str, 
         if samples is None:
             locs, paulis = all_locs[part], all_paulis[part]
         else:
-            locs, paulis = _sample(len(kinds), kinds, w, part.stop - part.start, rng)
+            locs, paulis = _sample(kinds, w, part.stop - part.start, rng)
         shots = np.bitwise_xor.reduce(effects[locs, paulis], axis=1)
         for name, decoder in decoders.items():
             begin = time.perf_counter()
