@@ -112,9 +112,8 @@ def _enumerate(kinds: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _sample(kinds: np.ndarray, w: int, m: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """``m`` random fault patterns of weight ``w``: distinct uniform locations, uniform Paulis."""
-    if w == 0:
-        return np.zeros((m, 0), np.int64), np.zeros((m, 0), np.int64)
+    """``m`` random fault patterns of weight ``w >= 1`` (weight 0 is always enumerated): distinct
+    uniform locations, uniform Paulis."""
     locs = np.argpartition(rng.random((m, len(kinds))), w - 1, axis=1)[:, :w]
     return locs, (rng.random((m, w)) * kinds[locs]).astype(np.int64)
 
