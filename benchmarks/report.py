@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
-from qml.files import atomic_path
+from qml.files import atomic_write_bytes, atomic_write_text  # noqa: F401 (re-exported)
 
 _VERSIONED = ("torch", "numpy", "qiskit", "qiskit-aer", "stim", "pymatching", "pennylane",
               "pennylane-lightning", "qulacs", "torchquantum", "qml-toolkit")
@@ -68,16 +68,6 @@ def versions() -> dict[str, str]:
             pass
     return found
 
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename: never half-written."""
-    atomic_write_bytes(path, text.encode())
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename: never half-written."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
 
 
 def write_json(report: Report, path: str | os.PathLike, seed: int) -> None:
