@@ -8,7 +8,9 @@ Every epoch the trainer validates and writes ``last.pt`` (and ``best.pt`` when t
 accuracy improves) atomically: a temporary file, then a rename. A checkpoint holds the model,
 optimizer, scheduler, epoch, history and RNG states, so ``fit(resume=True)`` after a killed run
 continues exactly where the last checkpoint left it and ends with the same parameters as an
-uninterrupted run with the same seed.
+uninterrupted run with the same seed. Resuming with more epochs than the checkpoint's run
+extends it (a finished run too): the cosine schedule is stretched to the new total, a warm
+restart. Resuming where there is no checkpoint is an error, as it is for ``qec train``.
 
 Example:
     >>> import torch
@@ -31,16 +33,22 @@ import statistics
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from qml.data import TaskData
-from qml.files import atomic_path
+from qml.files import atomic_path, atomic_save
+from qml.files import load_checkpoint as _load
 
 LAST, BEST = "last.pt", "best.pt"
+KIND = "qml-bench train checkpoint"
+_REQUIRED = ("model", "optimizer", "scheduler", "epoch", "history", "best_valid", "torch_rng",
+             "shuffle_rng", "identity")
+# settings that may change when a run is resumed (more epochs extend it)
+_EXTENDABLE = ("epochs",)
 
 
 @dataclass
@@ -94,15 +102,13 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return loss / len(y), correct / len(y)
 
 
-def atomic_save(obj: Any, path: str | os.PathLike) -> None:
-    """``torch.save`` through a temporary file and a rename (never half-written)."""
-    with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
-
-
 def load_checkpoint(path: str | os.PathLike) -> dict:
-    """A checkpoint written by :class:`Trainer` (loaded with ``weights_only=True``)."""
-    return torch.load(path, map_location="cpu", weights_only=True)
+    """A checkpoint written by :class:`Trainer`, loaded safely (``weights_only=True``).
+
+    A missing, empty, truncated, corrupt or foreign file (a ``qec train`` checkpoint, say) is a
+    ``ValueError`` naming the file and what is wrong.
+    """
+    return _load(path, kind=KIND, required=_REQUIRED)
 
 
 class Trainer:
@@ -123,6 +129,8 @@ class Trainer:
         self.model, self.data, self.config = model, data, config
         self.out_dir = None if out_dir is None else Path(out_dir)
         self.identity = {**(identity or {}), **asdict(config), "task": data.name}
+        for key in _EXTENDABLE:
+            self.identity.pop(key, None)
         self.progress, self.on_epoch = progress, on_epoch
         self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr,
                                           weight_decay=config.weight_decay)
@@ -132,6 +140,13 @@ class Trainer:
         self.epoch = 0
         self.history: list[dict] = []
         self.best_valid = -1.0
+        self._wall_before, self._wall_start = 0.0, None
+
+    @property
+    def wall_s(self) -> float:
+        """Wall time of the whole run so far, the sessions before a resume included."""
+        now = 0.0 if self._wall_start is None else time.perf_counter() - self._wall_start
+        return self._wall_before + now
 
     # --- checkpoints ---------------------------------------------------------------------------
 
@@ -140,19 +155,29 @@ class Trainer:
                 "scheduler": self.scheduler.state_dict(), "epoch": self.epoch,
                 "history": self.history, "best_valid": self.best_valid,
                 "torch_rng": torch.get_rng_state(), "shuffle_rng": self.shuffle.get_state(),
-                "identity": self.identity}
+                "identity": self.identity, "wall_s": self.wall_s}
 
-    def _restore(self, ckpt: dict) -> None:
-        mismatch = sorted(k for k in set(ckpt["identity"]) | set(self.identity)
-                          if ckpt["identity"].get(k) != self.identity.get(k))
+    def _restore(self, ckpt: dict, path: Path) -> None:
+        if not isinstance(ckpt["identity"], dict):
+            raise ValueError(f"{path} is not a {KIND}: its identity is not a dict")
+        saved = {k: v for k, v in ckpt["identity"].items() if k not in _EXTENDABLE}
+        mismatch = sorted(k for k in set(saved) | set(self.identity)
+                          if saved.get(k) != self.identity.get(k))
         if mismatch:
-            raise ValueError("cannot resume: the checkpoint is of a different run ("
-                             + ", ".join(f"{k}: {ckpt['identity'].get(k)!r} there, "
+            raise ValueError(f"cannot resume: the checkpoint {path} is of a different run ("
+                             + ", ".join(f"{k}: {saved.get(k)!r} there, "
                                          f"{self.identity.get(k)!r} here" for k in mismatch) + ")")
         self.model.load_state_dict(ckpt["model"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.scheduler.load_state_dict(ckpt["scheduler"])
+        schedule = self.scheduler.lr_lambdas[0]  # load_state_dict restored the saved run's length
+        if (schedule.epochs, schedule.warmup) != (self.config.epochs, self.config.warmup_epochs):
+            # more (or fewer) epochs: stretch the cosine to the new total from where the run is
+            schedule.epochs, schedule.warmup = self.config.epochs, self.config.warmup_epochs
+            for group, base in zip(self.optimizer.param_groups, self.scheduler.base_lrs):
+                group["lr"] = base * schedule(self.scheduler.last_epoch)
         self.epoch, self.history, self.best_valid = ckpt["epoch"], ckpt["history"], ckpt["best_valid"]
+        self._wall_before = float(ckpt.get("wall_s", sum(h.get("epoch_s", 0.0) for h in self.history)))
         torch.set_rng_state(ckpt["torch_rng"])
         self.shuffle.set_state(ckpt["shuffle_rng"])
 
@@ -187,7 +212,7 @@ class Trainer:
     def fit(self, resume: bool = False) -> dict:
         """Train for the remaining epochs; returns the history and final/best accuracies.
 
-        With ``resume``, continue from ``out_dir/last.pt`` when it exists.
+        With ``resume``, continue from ``out_dir/last.pt`` (an error when there is none).
         """
         self.start(resume)
         while not self.done:
@@ -196,8 +221,14 @@ class Trainer:
 
     def start(self, resume: bool = False) -> None:
         """Restore the last checkpoint (with ``resume``) and open the progress bar."""
-        if resume and self.out_dir is not None and (self.out_dir / LAST).exists():
-            self._restore(load_checkpoint(self.out_dir / LAST))
+        if resume:
+            if self.out_dir is None:
+                raise ValueError("cannot resume: the trainer has no checkpoint directory")
+            path = self.out_dir / LAST
+            if not path.exists():
+                raise ValueError(f"cannot resume: no checkpoint at {path}")
+            self._restore(load_checkpoint(path), path)
+        self._wall_start = time.perf_counter()
         from tqdm import tqdm
 
         self._bar = tqdm(total=self.config.epochs, initial=self.epoch, unit="epoch",

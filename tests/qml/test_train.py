@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from qml import files
 from qml.data import load_task
 from qml.layers import build_space
 from qml.model import QNN
@@ -100,7 +101,7 @@ def test_atomic_save_keeps_the_old_file_when_writing_fails(tmp_path):
 
     with pytest.raises(RuntimeError):
         atomic_save({"a": Unpicklable()}, path)
-    assert torch.equal(load_checkpoint(path)["a"], torch.ones(2))
+    assert torch.equal(files.load_checkpoint(path)["a"], torch.ones(2))
     assert [p.name for p in tmp_path.iterdir()] == ["x.pt"]
 
 
@@ -114,3 +115,49 @@ def test_learning_curve_png(tmp_path):
                 "valid_acc": 0.4} for e in (1, 2, 3)]
     plot_history(history, tmp_path / "curve.png", title="t")
     assert (tmp_path / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_resume_without_a_checkpoint_is_refused(tmp_path, digits):
+    with pytest.raises(ValueError, match=f"cannot resume: no checkpoint at {tmp_path / LAST}"):
+        Trainer(_model(), digits, _config(), tmp_path, progress=False).fit(resume=True)
+    with pytest.raises(ValueError, match="no checkpoint directory"):
+        Trainer(_model(), digits, _config(), progress=False).fit(resume=True)
+
+
+def test_a_finished_run_is_extended_with_more_epochs(tmp_path, digits):
+    Trainer(_model(), digits, _config(epochs=2), tmp_path, progress=False).fit()
+    more = Trainer(_model(), digits, _config(epochs=4), tmp_path, progress=False)
+    result = more.fit(resume=True)
+    assert result["epochs"] == 4 and [h["epoch"] for h in result["history"]] == [1, 2, 3, 4]
+    # the cosine is stretched to 4 epochs from epoch 2 on: a warm restart, not a zero rate
+    assert result["history"][2]["lr"] == pytest.approx(0.05 * WarmupCosine(4, 0)(2))
+    assert load_checkpoint(tmp_path / LAST)["epoch"] == 4
+
+
+@pytest.mark.parametrize("content", ["random", "half", "empty", "qec"])
+def test_a_bad_last_checkpoint_is_a_clear_error(tmp_path, digits, content):
+    Trainer(_model(), digits, _config(epochs=1), tmp_path, progress=False).fit()
+    last = tmp_path / LAST
+    data = last.read_bytes()
+    if content == "random":
+        last.write_bytes(bytes(range(256)) * 16)
+    elif content == "half":
+        last.write_bytes(data[: len(data) // 2])
+    elif content == "empty":
+        last.write_bytes(b"")
+    else:  # a `qec train` checkpoint copied to last.pt
+        torch.save({"format": 3, "model_config": {}, "model": {}, "optimizer": {}, "step": 5,
+                    "history": []}, last)
+    with pytest.raises(ValueError) as err:
+        Trainer(_model(), digits, _config(epochs=2), tmp_path, progress=False).fit(resume=True)
+    assert str(last) in str(err.value) and "weights_only" not in str(err.value)
+
+
+def test_wall_time_counts_the_sessions_before_a_resume(tmp_path, digits):
+    first = Trainer(_model(), digits, _config(epochs=2), tmp_path, progress=False)
+    first.fit()
+    before = load_checkpoint(tmp_path / LAST)["wall_s"]
+    assert before >= sum(h["epoch_s"] for h in first.history)
+    second = Trainer(_model(), digits, _config(epochs=3), tmp_path, progress=False)
+    second.fit(resume=True)
+    assert second.wall_s > before and load_checkpoint(tmp_path / LAST)["wall_s"] > before
