@@ -23,7 +23,8 @@ from qec import codes
 from qec.decoders.mwpm import CorrelatedMWPMDecoder, MWPMDecoder
 from qec.decoders.transformer import TransformerDecoder
 from qec.evaluate import logical_error_rates
-from qec.learned.train import TrainConfig, load_checkpoint, train
+from qec.learned.checkpoint import load_checkpoint
+from qec.learned.train import TrainConfig, train
 
 COLUMNS = ["noise", "d", "p", "shots", "decoder", "ler", "ci_low", "ci_high", "shots_per_s", "train_steps"]
 

@@ -35,7 +35,7 @@ import stim
 import torch
 
 from qec.decoders.base import Decoder
-from qec.learned.train import load_checkpoint, model_from_checkpoint
+from qec.learned.checkpoint import load_checkpoint, model_from_checkpoint
 
 MODES = ("global", "hybrid")
 

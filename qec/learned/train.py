@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import stim
@@ -28,11 +28,12 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from qec.learned.checkpoint import (CHECKPOINT_FORMAT, check_same_code, describe_code,  # noqa: F401
+                                    load_checkpoint, model_from_checkpoint, pick_device)
+from qec.learned.checkpoint import save_checkpoint as _save
 from qec.learned.layout import CodeLayout
 from qec.learned.model import DetectorTransformer
 from qec.learned.sampling import FrameSampler
-
-CHECKPOINT_FORMAT = 3
 
 
 @dataclass
@@ -76,64 +77,9 @@ class TrainState:
                 "step": self.step, "history": self.history, "init_from": self.init_from}
 
 
-def pick_device(device: str | None = None) -> torch.device:
-    """The requested device, else CUDA when present, else CPU."""
-    return torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-
-
 def save_checkpoint(state: TrainState, path: str | os.PathLike) -> None:
-    """Write the checkpoint through a temporary file and ``os.replace`` (never half-written).
-
-    qec imports nothing from qml (DESIGN.md), so this is qec's own copy of ``qml.files.atomic_path``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state.to_checkpoint(), tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Load a checkpoint safely (``weights_only=True``); a clear error if it is not one of ours."""
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise ValueError(f"checkpoint {path} does not exist") from None
-    except Exception as err:
-        raise ValueError(f"{path} is not a readable checkpoint: {err}") from None
-    if not isinstance(ckpt, dict) or ckpt.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{path} is not a transformer-decoder checkpoint (format {CHECKPOINT_FORMAT})")
-    return ckpt
-
-
-def model_from_checkpoint(ckpt: dict, device: str | None = None) -> DetectorTransformer:
-    """The trained model of a checkpoint, bound to the layout it was trained on."""
-    model = DetectorTransformer(**ckpt["model_config"]).to(pick_device(device))
-    model.load_state_dict(ckpt["model"])
-    model.bind(CodeLayout.from_dict(ckpt["layout"]))
-    return model
-
-
-def describe_code(code: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in code.items())
-
-
-def check_same_code(ckpt: dict, layout: CodeLayout, code: dict | None = None) -> None:
-    """Raise a ValueError naming the difference if a checkpoint was trained for another code."""
-    trained = CodeLayout.from_dict(ckpt["layout"])
-    problem = trained.mismatch(layout)
-    structural = ("distance", "rounds", "basis", "noise")
-    if problem is None and code is not None:
-        diffs = [k for k in structural if k in code and k in ckpt["code"] and code[k] != ckpt["code"][k]]
-        problem = ", ".join(f"{k}={code[k]} instead of {ckpt['code'][k]}" for k in diffs) or None
-    if problem:
-        raise ValueError(f"the checkpoint was trained for another code ({describe_code(ckpt['code'])}): "
-                         f"this one has {problem}")
+    """Write the training state's checkpoint atomically (through :mod:`qml.files`)."""
+    _save(state.to_checkpoint(), path)
 
 
 def _lr_factor(step: int, cfg: TrainConfig) -> float:
@@ -179,12 +125,21 @@ def resume_state(path: str | os.PathLike, layout: CodeLayout, code: dict, cfg: T
                       ckpt.get("init_from"))
 
 
+def mwpm_prior(circuit: stim.Circuit) -> Callable[[np.ndarray], np.ndarray]:
+    """MWPM's observable flips for detection events of ``circuit``: the matching prior."""
+    from qec.decoders.mwpm import MWPMDecoder  # a decoder, imported only when a prior is wanted
+
+    return MWPMDecoder.from_circuit(circuit).decode_batch
+
+
 def train(circuits: list[stim.Circuit], code: dict, cfg: TrainConfig, *, checkpoint: str | None = None,
-          resume: bool = False, init_from: str | None = None, device: str | None = None) -> TrainState:
+          resume: bool = False, init_from: str | None = None, device: str | None = None,
+          prior: Callable[[stim.Circuit], Callable[[np.ndarray], np.ndarray]] = mwpm_prior) -> TrainState:
     """Train (or resume, or fine-tune from ``init_from``) on batches sampled from ``circuits``.
 
     ``code`` describes the code (distance, rounds, basis, noise, p); it goes into the
-    checkpoint so that loading it for another code fails clearly.
+    checkpoint so that loading it for another code fails clearly. A matching-prior model gets
+    ``prior(circuit)(dets)`` with every batch (default: MWPM's observable flips).
     """
     if not circuits:
         raise ValueError("need at least one training circuit")
@@ -201,7 +156,7 @@ def train(circuits: list[stim.Circuit], code: dict, cfg: TrainConfig, *, checkpo
         state = resume_state(checkpoint, layout, code, cfg, device)
     else:
         state = new_state(layout, code, cfg, device, init_from)
-    samplers = [FrameSampler(c, layout, state.model.matching_prior) for c in circuits]
+    samplers = [FrameSampler(c, layout, prior(c) if state.model.matching_prior else None) for c in circuits]
     run_steps(state, samplers, checkpoint)
     return state
 
