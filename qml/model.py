@@ -49,6 +49,9 @@ class Readout(nn.Module):
         super().__init__()
         if kind not in READOUTS:
             raise ValueError(f"unknown readout {kind!r}; valid readouts: {', '.join(READOUTS)}")
+        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 2:
+            raise ValueError(f"a classifier needs n_classes >= 2, got {n_classes!r}: with one class the "
+                             f"log-probability is 0 for every input (a constant classifier)")
         if kind == "auto":
             kind = "expz" if n_classes == n_wires else "sum"
         if kind == "expz" and n_classes != n_wires:
@@ -100,7 +103,8 @@ class QNN(nn.Module):
         generator = None if seed is None else torch.Generator().manual_seed(seed)
         init = torch.rand(len(self.names), generator=generator) * 2 * math.pi - math.pi
         self.weights = nn.Parameter(init)
-        self.readout = None if readout is None else Readout(n_wires, n_classes or n_wires, readout)
+        classes = n_wires if n_classes is None else n_classes
+        self.readout = None if readout is None else Readout(n_wires, classes, readout)
 
     @property
     def n_features(self) -> int:

@@ -87,6 +87,14 @@ def test_bad_inputs():
         QNN(2, ry_encoder(2), qml.Circuit(2).rx(0, qml.Input(0)))
 
 
+@pytest.mark.parametrize("n_classes", [1, 0, -2])
+def test_fewer_than_two_classes_is_an_error_not_a_constant_classifier(n_classes):
+    with pytest.raises(ValueError, match=f"n_classes >= 2, got {n_classes}.*constant classifier"):
+        QNN(4, "4x4_ryzxy", build_space("u3cu3", 4, 1), n_classes=n_classes)
+    with pytest.raises(ValueError, match="n_classes >= 2, got 1"):  # one wire, one class by default
+        QNN(1, ry_encoder(1), qml.Circuit(1).ry(0, "theta"))
+
+
 def test_multi_node_chains_z_outputs():
     first = QNN(4, "4x4_ryzxy", build_space("u3cu3", 4, 1), readout=None, seed=0)
     second = QNN(4, ry_encoder(4), build_space("zzry", 4, 2), n_classes=2, seed=1)
