@@ -20,6 +20,7 @@ COMMANDS = {
     "sim": ("benchmarks.sim", "simulator speed and memory against peer simulators (B1-B4)"),
     "train": ("benchmarks.train", "train a QNN classifier and report its accuracy"),
     "qec": ("benchmarks.qec", "surface-code decoders: logical error rates, training, drift"),
+    "devices": ("benchmarks.devices", "calibration of IBM devices: qubits, edges, gate/readout errors, T1/T2"),
 }
 
 
