@@ -3,14 +3,23 @@
 Each module listed in ``COMMANDS`` exposes ``add_arguments(parser)`` and
 ``run(args) -> Report``; the CLI adds the common options (``--json``, ``--out``,
 ``--seed``), times the run, prints the table and writes the JSON record.
+
+Before any work the CLI checks, for every command, what it can check generically: ``--out``
+is (or is created as) a writable directory, ``--json`` names a file in a writable directory,
+``--threads`` is positive and ``--device cuda`` has a CUDA device. A bad value is one line
+on stderr and exit status 2. After the work it prints the table first, then writes the
+files the command scheduled (:meth:`Report.output`) and the JSON record, so that a failing
+write never loses the table.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
+from pathlib import Path
 
 from benchmarks.report import Report, write_json
 
@@ -40,22 +49,74 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def _writable_dir(path: Path, option: str) -> None:
+    """Create ``path`` (and its parents) unless it exists; a ValueError unless it is a writable directory."""
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{option} {path} is a file, not a directory")
+    for parent in path.parents:  # a path under a file
+        if parent.exists() and not parent.is_dir():
+            raise ValueError(f"{option} {path}: {parent} is a file, not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"{option} {path}: cannot create the directory ({err.strerror or err})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"{option} {path}: the directory is not writable")
+
+
+def check_common_options(args: argparse.Namespace) -> None:
+    """Validate (and create) ``--out`` and ``--json``'s directory, ``--threads``, ``--device``.
+
+    Runs before the command does any work; a problem is a ValueError naming the option.
+    """
+    out = getattr(args, "out", None)
+    if out:
+        _writable_dir(Path(out), "--out")
+    json_path = getattr(args, "json", None)
+    if json_path:
+        path = Path(json_path)
+        if path.is_dir() or json_path.endswith(os.sep):
+            raise ValueError(f"--json {json_path} is a directory; give a file name such as "
+                             f"{path / 'results.json'}")
+        _writable_dir(path.parent if str(path.parent) else Path("."), f"--json {json_path}: directory")
+        if path.exists() and not os.access(path, os.W_OK):
+            raise ValueError(f"--json {json_path}: the file is not writable")
+    threads = getattr(args, "threads", None)
+    if isinstance(threads, int) and threads < 1:
+        raise ValueError(f"--threads must be a positive integer, got {threads}")
+    device = getattr(args, "device", None)
+    if isinstance(device, str) and device.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ValueError(f"--device {device} asked for, but this torch sees no CUDA device "
+                             f"(torch {torch.__version__}); use --device cpu")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     command = next((a for a in argv if not a.startswith("-")), None)
     args = build_parser(command).parse_args(argv)
-    module = importlib.import_module(args.module_name)
     start = time.perf_counter()
     try:
+        check_common_options(args)
+        module = importlib.import_module(args.module_name)
         report: Report = module.run(args)
     except ValueError as err:  # bad input: one clear line, no traceback
         print(f"qml-bench {args.command}: error: {err}", file=sys.stderr)
         return 2
     report.wall_s = time.perf_counter() - start
-    print(report.format_markdown() if args.markdown else report.format_table())
-    if args.json:
-        write_json(report, args.json, seed=args.seed)
-        print(f"wrote {args.json}")
+    print(report.format_markdown() if args.markdown else report.format_table(), flush=True)
+    try:  # the table is out: a failing write loses nothing else
+        for path in report.write_outputs():
+            print(f"wrote {path}")
+        if args.json:
+            write_json(report, args.json, seed=args.seed)
+            print(f"wrote {args.json}")
+    except OSError as err:
+        print(f"qml-bench {args.command}: error: cannot write {err.filename or ''}: "
+              f"{err.strerror or err}", file=sys.stderr)
+        return 1
     return 0
 
 

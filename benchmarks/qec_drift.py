@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> Report:
                        calibration_shots=args.calibration_shots if name.startswith("dgr") else 0,
                        shots=r.shots, errors=r.errors, ler=r.ler, ci_low=r.ci_low, ci_high=r.ci_high,
                        ratio=r.ler / reference if reference > 0 else float("nan"))
-    if getattr(args, "out", None):
-        write_csv(report, os.path.join(args.out, f"qec_drift_{args.scenario}.csv"))
-        report.notes.append(f"wrote {args.out}/qec_drift_{args.scenario}.csv")
+    if getattr(args, "out", None):  # written after the table is printed (benchmarks.cli)
+        csv_path = os.path.join(args.out, f"qec_drift_{args.scenario}.csv")
+        report.output(csv_path, lambda: write_csv(report, csv_path))
     return report

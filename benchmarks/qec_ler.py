@@ -108,11 +108,10 @@ def run(args: argparse.Namespace) -> Report:
             for name, values in results.items():
                 report.add(decoder=name, distance=distance, p=p, noise=args.noise, basis=args.basis,
                            **dict(zip(COLUMNS[5:], values)))
-    if getattr(args, "out", None):
-        os.makedirs(args.out, exist_ok=True)
-        write_csv(report, os.path.join(args.out, "qec_ler.csv"))
-        plot_ler(report, os.path.join(args.out, "qec_ler.png"))
-        report.notes.append(f"wrote {args.out}/qec_ler.csv and {args.out}/qec_ler.png")
+    if getattr(args, "out", None):  # written after the table is printed (benchmarks.cli)
+        csv_path, png_path = os.path.join(args.out, "qec_ler.csv"), os.path.join(args.out, "qec_ler.png")
+        report.output(csv_path, lambda: write_csv(report, csv_path))
+        report.output(png_path, lambda: plot_ler(report, png_path))
     return report
 
 

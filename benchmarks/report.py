@@ -7,7 +7,7 @@ import os
 import platform
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any
+from typing import Any, Callable
 
 from qml.files import atomic_write_bytes, atomic_write_text  # noqa: F401 (re-exported)
 
@@ -25,6 +25,20 @@ class Report:
     config: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     wall_s: float = 0.0
+    outputs: list[tuple[str, Callable[[], None]]] = field(default_factory=list)
+
+    def output(self, path: str | os.PathLike, write: Callable[[], None]) -> None:
+        """Schedule ``write()`` (which writes ``path``) for after the table is printed, so that
+        a failing write never loses the table (see :meth:`write_outputs`)."""
+        self.outputs.append((str(path), write))
+
+    def write_outputs(self) -> list[str]:
+        """Write the scheduled files, in order; the paths written."""
+        done = []
+        for path, write in self.outputs:
+            write()
+            done.append(path)
+        return done
 
     def add(self, **row: Any) -> None:
         unknown = set(row) - set(self.columns)

@@ -28,6 +28,7 @@ MEMORY_LAYERS = (10, 100)
 MEMORY_QUBITS = 20
 MMAP_THRESHOLD = 1 << 17  # glibc would otherwise raise it and keep freed state buffers
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "QULACS_NUM_THREADS")
+WORKER_ERROR = "qml-bench sim: error: "  # how benchmarks.cli reports bad input, in the worker too
 
 
 def add_arguments(parser) -> None:
@@ -77,6 +78,8 @@ def run(args) -> Report:
             rows += _in_subprocess({**config, "threads": threads, "mode": "time", "only": job})
         for row in _with_ratios(rows):
             report.add(**row)
+    if config["peers"]:
+        report.notes.extend(_missing_peers(config, report.rows))
     if "B4" in cases:
         for method in ("adjoint", "autograd"):
             for layers in MEMORY_LAYERS:
@@ -103,6 +106,16 @@ def _jobs(config: dict) -> list[list]:
             for name in ours[case] + (list(PEERS[case]) if config["peers"] else [])]
 
 
+def _missing_peers(config: dict, rows: list[dict]) -> list[str]:
+    """A note naming the peers that were asked for but not measured (not installed)."""
+    asked = {name for _, _, name in _jobs(config) if not name.startswith("ours")}
+    missing = sorted(asked - {r["simulator"] for r in rows})
+    if not missing:
+        return []
+    return [f"not installed, so not measured: {', '.join(missing)}; `make bench-peers` installs the peer "
+            f"simulators"]
+
+
 def _in_subprocess(task: dict) -> list | dict:
     env = {**os.environ, **{v: str(task["threads"]) for v in THREAD_VARS}}
     if task["mode"] == "memory":  # freed states go back to the OS at once: RSS shows live memory
@@ -110,6 +123,9 @@ def _in_subprocess(task: dict) -> list | dict:
     cmd = [sys.executable, "-m", "benchmarks.cli", "sim", "--worker", json.dumps(task)]
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
+    refused = [line for line in done.stderr.splitlines() if line.startswith(WORKER_ERROR)]
+    if done.returncode == 2 and refused:  # the worker's clean message about bad input, as it is
+        raise ValueError(refused[-1][len(WORKER_ERROR):])
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"benchmark worker failed ({task}):\n{done.stderr[-3000:]}")
     return json.loads(lines[-1][len("RESULT "):])

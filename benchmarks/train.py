@@ -4,10 +4,14 @@ Example:
     qml-bench train --task mnist4 --space u3cu3 --blocks 2 --epochs 50
     qml-bench train --task digits4 --epochs 5 --compare torchquantum
 
-The run directory (``--out``, default ``results/train/<task>-<space>-b<blocks>-s<seed>``) gets
-``last.pt``/``best.pt`` checkpoints, ``run.json`` (config, versions, seed, split, metrics per
-epoch, wall time; rewritten atomically every epoch) and ``curve.png``. ``--resume`` continues
-from ``last.pt``. With ``--compare torchquantum`` TorchQuantum's U3CU3 model trains on the same
+The run directory gets ``last.pt``/``best.pt`` checkpoints, ``run.json`` (config, versions,
+seed, split, metrics per epoch, wall time of the whole run; rewritten atomically every epoch)
+and ``curve.png``. Without ``--out`` every run gets a new directory,
+``results/train/<task>-<space>-b<blocks>-s<seed>`` or, when that holds a run, the first free of
+``...-2``, ``...-3``, ...; an ``--out`` that already holds a run is refused unless ``--resume``
+continues it. ``--resume`` continues from ``last.pt`` (without ``--out``: the latest run
+directory of these settings); more ``--epochs`` than the run had extend it; with no checkpoint
+it is an error. With ``--compare torchquantum`` TorchQuantum's U3CU3 model trains on the same
 data, encoder, optimizer, schedule, epochs, batch order and seed, in the same process.
 """
 
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import torch
@@ -24,7 +27,7 @@ from benchmarks.report import Report, atomic_write_text, versions
 from qml.data import TASKS, default_task, load_task
 from qml.layers import ENCODERS, SPACES, build_space, describe_encoders, get_encoder
 from qml.model import QNN, READOUTS
-from qml.train import TrainConfig, Trainer, plot_history
+from qml.train import LAST, TrainConfig, Trainer, plot_history
 
 COLUMNS = ["model", "task", "space", "blocks", "params", "epochs", "train_acc", "valid_acc",
            "test_acc", "s_per_epoch", "train_s"]
@@ -56,10 +59,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _holds_run(path: Path) -> bool:
+    return (path / LAST).exists()
+
+
 def _run_dir(args: argparse.Namespace, task: str) -> Path:
+    """The run directory: ``--out``, else a new one per run (the latest one with ``--resume``)."""
     if args.out:
-        return Path(args.out)
-    return Path("results") / "train" / f"{task}-{args.space}-b{args.blocks}-s{args.seed}"
+        out = Path(args.out)
+        if args.resume and not _holds_run(out):
+            raise ValueError(f"cannot resume: no checkpoint at {out / LAST}")
+        if not args.resume and _holds_run(out):
+            raise ValueError(f"--out {out} already holds a run ({LAST}): add --resume to continue it, "
+                             f"or name another --out")
+        return out
+    base = Path("results") / "train" / f"{task}-{args.space}-b{args.blocks}-s{args.seed}"
+    runs = [base] + [base.with_name(f"{base.name}-{i}") for i in range(2, 10_000)]
+    if args.resume:
+        done = [r for r in runs[:_first_free(runs) + 1] if _holds_run(r)]
+        if not done:
+            raise ValueError(f"cannot resume: no checkpoint at {base / LAST} (name the run with --out)")
+        return done[-1]
+    return runs[_first_free(runs)]
+
+
+def _first_free(runs: list[Path]) -> int:
+    return next(i for i, r in enumerate(runs) if not r.exists() or not any(r.iterdir()))
 
 
 class _Run:
@@ -69,12 +94,11 @@ class _Run:
                  record: dict):
         self.name, self.out_dir, self.identity, self.record = name, out_dir, identity, record
         self.n_params = sum(p.numel() for p in model.parameters())
-        self.clock = time.perf_counter()
         self.trainer = Trainer(model, data, config, out_dir, identity=identity,
                                progress=not args.no_progress, on_epoch=self.write_record)
 
     def write_record(self, history: list[dict]) -> None:
-        self.record.update(history=history, wall_s=time.perf_counter() - self.clock)
+        self.record.update(history=history, wall_s=self.trainer.wall_s)  # all sessions of the run
         atomic_write_text(self.out_dir / "run.json",
                           json.dumps({**self.record, "versions": versions()}, indent=2) + "\n")
 

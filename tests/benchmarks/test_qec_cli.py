@@ -23,6 +23,8 @@ def test_ler_table_csv_json_plot(tmp_path):
     args = parse(["ler", "--decoders", "mwpm,uf,dgr", "--distances", "3", "--p", "0.003,0.005", "--shots", "5000",
                   "--calibration-shots", "2000", "--out", str(tmp_path)])
     report = qec.run(args)
+    assert not (tmp_path / "qec_ler.csv").exists()  # files are written after the table is printed
+    assert report.write_outputs() == [str(tmp_path / "qec_ler.csv"), str(tmp_path / "qec_ler.png")]
     assert [(r["decoder"], r["p"]) for r in report.rows] == [
         (d, p) for p in (0.003, 0.005) for d in ("mwpm", "uf", "dgr")]
     for r in report.rows:
