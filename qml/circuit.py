@@ -30,8 +30,45 @@ from qml.gates import ALIASES, GATES, Gate, get_gate
 DIRECTIVES = ("barrier", "measure")
 
 
+class _Symbolic:
+    """Arithmetic of symbolic parameters: numbers times Params and Inputs, plus a number."""
+
+    def _terms(self) -> tuple[tuple["Param | Input", float], ...]:
+        return ((self, 1.0),)
+
+    _offset = 0.0
+
+    def __add__(self, other):
+        if isinstance(other, _Symbolic):
+            return linear(self._terms() + other._terms(), self._offset + other._offset)
+        return linear(self._terms(), self._offset + _number(other))
+
+    __radd__ = __add__
+
+    def __mul__(self, k):
+        k = _number(k)
+        return linear(tuple((s, c * k) for s, c in self._terms()), self._offset * k)
+
+    __rmul__ = __mul__
+
+    def __neg__(self):
+        return self * -1.0
+
+    def __sub__(self, other):
+        return self + (-other if isinstance(other, _Symbolic) else -_number(other))
+
+    def __rsub__(self, other):
+        return -self + other
+
+
+def _number(value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"a symbolic parameter combines only with numbers, got {value!r}")
+    return float(value)
+
+
 @dataclass(frozen=True)
-class Param:
+class Param(_Symbolic):
     """A named trainable parameter; circuits sharing a name share its value."""
 
     name: str
@@ -41,16 +78,74 @@ class Param:
 
 
 @dataclass(frozen=True)
-class Input:
+class Input(_Symbolic):
     """Feature ``index`` of the input data (one row per sample of a batch)."""
 
     index: int
+
+    def __post_init__(self):
+        if isinstance(self.index, bool) or not isinstance(self.index, int) or self.index < 0:
+            raise ValueError(f"an input feature index is a non-negative integer, got {self.index!r}")
 
     def __str__(self) -> str:
         return f"x{self.index}"
 
 
-ParamValue = Union[float, Param, Input]
+@dataclass(frozen=True)
+class Linear(_Symbolic):
+    """``sum(coefficient * symbol) + offset`` over Params and Inputs, e.g. ``2 * Param("t") + 1``.
+
+    Build it with arithmetic or :func:`linear`, which merges repeated symbols and returns a
+    plain number, Param or Input where the combination is one.
+    """
+
+    terms: tuple[tuple[Param | Input, float], ...]
+    offset: float = 0.0
+
+    def _terms(self):
+        return self.terms
+
+    @property
+    def _offset(self) -> float:
+        return self.offset
+
+    def __str__(self) -> str:
+        text = " + ".join(f"{c:.4g}*{s}" if c != 1 else str(s) for s, c in self.terms)
+        return f"{text} + {self.offset:.4g}" if self.offset else text
+
+
+def linear(terms, offset: float = 0.0) -> "ParamValue":
+    """The combination ``sum(c * s for s, c in terms) + offset`` in its simplest form
+    (Params by name, then Inputs by index).
+
+    >>> linear([(Param("a"), 0.5), (Param("a"), 0.5)])
+    Param(name='a')
+    """
+    merged: dict = {}
+    for symbol, coef in terms:
+        if not isinstance(symbol, (Param, Input)):
+            raise ValueError(f"a linear parameter combines Params and Inputs, got {symbol!r}")
+        merged[symbol] = merged.get(symbol, 0.0) + float(coef)
+    order = sorted(merged, key=lambda s: (0, s.name, 0) if isinstance(s, Param) else (1, "", s.index))
+    kept = tuple((s, merged[s]) for s in order if merged[s] != 0)
+    offset = float(offset)
+    if not kept:
+        return offset
+    if len(kept) == 1 and kept[0][1] == 1 and offset == 0:
+        return kept[0][0]
+    return Linear(kept, offset)
+
+
+ParamValue = Union[float, Param, Input, Linear]
+
+
+def symbols(value: ParamValue) -> tuple[Param | Input, ...]:
+    """The Params and Inputs a parameter value reads (none for a number)."""
+    if isinstance(value, (Param, Input)):
+        return (value,)
+    if isinstance(value, Linear):
+        return tuple(s for s, _ in value.terms)
+    return ()
 
 
 @dataclass(frozen=True)
@@ -69,17 +164,11 @@ class Op:
 
     @property
     def gate(self) -> Gate:
-        return get_gate(self.name, len(self.wires))
+        return get_gate(self.name, len(self.wires), self.matrix)
 
     @property
     def is_directive(self) -> bool:
         return self.name in DIRECTIVES
-
-    def label(self) -> str:
-        name = self.name.upper() + ("†" if self.adjoint else "")
-        if self.params and not self.is_directive:
-            name += "(" + ",".join(_param_text(p) for p in self.params) + ")"
-        return name
 
 
 def _param_text(p: ParamValue) -> str:
@@ -89,6 +178,8 @@ def _param_text(p: ParamValue) -> str:
 def _as_param(value: Any) -> ParamValue:
     if isinstance(value, (Param, Input)):
         return value
+    if isinstance(value, Linear):
+        return linear(value.terms, value.offset)
     if isinstance(value, str):
         if not value:
             raise ValueError("a parameter name must not be empty")
@@ -100,7 +191,8 @@ def _as_param(value: Any) -> ParamValue:
         if not math.isfinite(value):
             raise ValueError(f"parameter value {value} is not finite")
         return value
-    raise ValueError(f"a parameter must be a number, a name (str or Param) or an Input; got {value!r}")
+    raise ValueError(f"a parameter must be a number, a name (str or Param), an Input or a Linear "
+                     f"combination of them; got {value!r}")
 
 
 class Circuit:
@@ -116,7 +208,7 @@ class Circuit:
         self.n_wires = n_wires
         self.global_phase = float(global_phase)
         self._ops: list[Op] = []
-        self._cache: dict = {}  # plan, parameter names, input count: rebuilt after each append
+        self._cache: dict = {}  # parameter names and input count: rebuilt after each append
         for op in ops:
             self.append(op.name, op.wires, op.params, adjoint=op.adjoint, matrix=op.matrix)
 
@@ -135,14 +227,16 @@ class Circuit:
         key = name.lower()
         if key in DIRECTIVES:
             return self._push(Op(key, wires, params))
-        if key == "unitary":
-            return self._push(Op("unitary", wires, (), adjoint, _check_unitary(matrix, len(wires))))
-        gate = get_gate(key, len(wires))
+        gate = get_gate(key, len(wires), matrix)
         if len(wires) != gate.n_wires:
             raise ValueError(f"{gate.name} acts on {gate.n_wires} wire(s), got {len(wires)}: {wires}")
         if len(params) != gate.n_params:
             raise ValueError(f"{gate.name} takes {gate.n_params} parameter(s), got {len(params)}")
-        return self._push(Op(gate.name, wires, params, adjoint))
+        rows = None
+        if gate.takes_matrix:
+            dim = 2 ** gate.n_wires
+            rows = tuple(tuple(e[0] for e in gate.entries[r * dim:(r + 1) * dim]) for r in range(dim))
+        return self._push(Op(gate.name, wires, params, adjoint, rows))
 
     def _push(self, op: Op) -> "Circuit":
         self._ops.append(op)
@@ -182,7 +276,8 @@ class Circuit:
     def parameters(self) -> tuple[str, ...]:
         """Names of the trainable parameters, in order of first appearance."""
         if "parameters" not in self._cache:
-            seen = dict.fromkeys(p.name for op in self._ops for p in op.params if isinstance(p, Param))
+            seen = dict.fromkeys(s.name for op in self._ops for p in op.params for s in symbols(p)
+                                 if isinstance(s, Param))
             self._cache["parameters"] = tuple(seen)
         return self._cache["parameters"]
 
@@ -191,7 +286,8 @@ class Circuit:
         """Number of input features read (the largest Input index plus one)."""
         if "n_inputs" not in self._cache:
             self._cache["n_inputs"] = 1 + max(
-                (p.index for op in self._ops for p in op.params if isinstance(p, Input)), default=-1)
+                (s.index for op in self._ops for p in op.params for s in symbols(p) if isinstance(s, Input)),
+                default=-1)
         return self._cache["n_inputs"]
 
     @property
@@ -224,6 +320,16 @@ class Circuit:
     def relabel(self, mapping: dict[int, int] | Sequence[int], n_wires: int | None = None) -> "Circuit":
         """The same circuit with wire ``w`` moved to ``mapping[w]`` (on ``n_wires`` wires)."""
         n = n_wires or self.n_wires
+        if not isinstance(mapping, dict):
+            mapping = dict(enumerate(mapping))
+        used = sorted({w for op in self._ops for w in op.wires})
+        missing = [w for w in used if w not in mapping]
+        if missing:
+            raise ValueError(f"relabel: the mapping gives no new wire for wire(s) {missing} (it maps "
+                             f"{sorted(mapping)}); give one for every wire the circuit uses")
+        targets = [mapping[w] for w in used]
+        if len(set(targets)) != len(targets):
+            raise ValueError(f"relabel: the mapping sends two wires to the same wire: {mapping}")
         return Circuit(n, [replace(op, wires=tuple(mapping[w] for w in op.wires)) for op in self._ops],
                        self.global_phase)
 
@@ -231,23 +337,41 @@ class Circuit:
         """A copy with every Param and Input replaced by a number.
 
         ``params``: a dict name -> value or a sequence ordered like :attr:`parameters`;
-        ``inputs``: one row of features. Names not given stay symbolic.
+        ``inputs``: one row of features. Names not given stay symbolic; a name the circuit
+        does not have is an error.
         """
         if params is not None and not isinstance(params, dict):
             values = [float(v) for v in _flat(params)]
             if len(values) != len(self.parameters):
                 raise ValueError(f"expected {len(self.parameters)} parameter values, got {len(values)}")
             params = dict(zip(self.parameters, values))
+        if params:
+            unknown = [k for k in params if k not in self.parameters]
+            if unknown:
+                raise ValueError(f"unknown parameter name(s) {unknown}; the circuit's parameters are "
+                                 f"{list(self.parameters)}")
         row = None if inputs is None else [float(v) for v in _flat(inputs)]
         if row is not None and len(row) < self.n_inputs:
             raise ValueError(f"the circuit reads {self.n_inputs} input features, got {len(row)}")
 
+        def number(s):
+            if isinstance(s, Param) and params is not None and s.name in params:
+                return float(params[s.name])
+            if isinstance(s, Input) and row is not None:
+                return row[s.index]
+            return None
+
         def value(p):
-            if isinstance(p, Param) and params is not None and p.name in params:
-                return float(params[p.name])
-            if isinstance(p, Input) and row is not None:
-                return row[p.index]
-            return p
+            if not symbols(p):
+                return p
+            terms, offset = [], p.offset if isinstance(p, Linear) else 0.0
+            for s, c in (p.terms if isinstance(p, Linear) else ((p, 1.0),)):
+                v = number(s)
+                if v is None:
+                    terms.append((s, c))
+                else:
+                    offset += c * v
+            return linear(terms, offset)
         return Circuit(self.n_wires, [replace(op, params=tuple(value(p) for p in op.params))
                                       for op in self._ops], self.global_phase)
 
@@ -292,7 +416,13 @@ class Circuit:
 
     @classmethod
     def from_json(cls, text: str) -> "Circuit":
-        data = json.loads(text)
+        try:
+            data = json.loads(text)
+        except (TypeError, json.JSONDecodeError) as err:
+            raise ValueError(f"Circuit.from_json: not JSON text ({err})") from None
+        if not isinstance(data, dict) or "n_wires" not in data or "ops" not in data:
+            raise ValueError("Circuit.from_json: expected an object with 'n_wires' and 'ops' "
+                             "(as Circuit.to_json writes)")
         circuit = cls(data["n_wires"], global_phase=data.get("global_phase", 0.0))
         for d in data["ops"]:
             matrix = d.get("matrix")
@@ -328,11 +458,12 @@ class Circuit:
 def _cell_labels(op: Op) -> dict[int, str]:
     if op.is_directive:
         return {w: ("░" if op.name == "barrier" else "M") for w in op.wires}
-    controls = op.gate.controls if op.name != "unitary" else 0
-    labels = {w: "●" for w in op.wires[:controls]}
-    targets = op.wires[controls:]
-    base = replace(op, name=op.name[1:] if controls and op.name.startswith("c") else op.name)
-    text = "X" if op.name in ("cx", "ccx", "mcx") else base.label()
+    gate = op.gate
+    labels = {w: "●" for w in op.wires[:gate.controls]}
+    targets = op.wires[gate.controls:]
+    text = gate.label + ("†" if op.adjoint else "")
+    if op.params:
+        text += "(" + ",".join(_param_text(p) for p in op.params) + ")"
     for i, w in enumerate(targets):
         labels[w] = text if len(targets) == 1 else f"{text}{i}"
     return labels
@@ -352,11 +483,15 @@ def _param_to_json(p: ParamValue):
         return {"param": p.name}
     if isinstance(p, Input):
         return {"input": p.index}
+    if isinstance(p, Linear):
+        return {"linear": [[_param_to_json(s), c] for s, c in p.terms], "offset": p.offset}
     return p
 
 
 def _param_from_json(p):
     if isinstance(p, dict):
+        if "linear" in p:
+            return linear([(_param_from_json(s), c) for s, c in p["linear"]], p.get("offset", 0.0))
         return Param(p["param"]) if "param" in p else Input(int(p["input"]))
     return p
 
@@ -365,19 +500,6 @@ def _flat(values) -> list:
     if hasattr(values, "detach"):
         return values.detach().reshape(-1).tolist()
     return list(values)
-
-
-def _check_unitary(matrix, k: int) -> tuple[tuple[complex, ...], ...]:
-    import numpy as np
-
-    if matrix is None:
-        raise ValueError("a unitary op needs its matrix")
-    m = np.asarray(matrix, dtype=complex)
-    if m.shape != (2 ** k, 2 ** k):
-        raise ValueError(f"a unitary on {k} wire(s) needs a {2**k}x{2**k} matrix, got shape {m.shape}")
-    if not np.allclose(m.conj().T @ m, np.eye(2 ** k), atol=1e-8):
-        raise ValueError("the matrix of a unitary op is not unitary")
-    return tuple(tuple(complex(v) for v in row) for row in m)
 
 
 def _builder(name: str, gate: Gate):

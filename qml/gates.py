@@ -40,11 +40,20 @@ class Gate:
 
     ``angles`` (K rows of per-parameter weights) and ``entries`` (row-major, one per
     matrix element) define the matrix. ``controls`` is the number of leading control
-    wires (the matrix is ``diag(I, U)`` over them); ``diagonal`` and ``permutation`` mark
-    gates whose matrices are diagonal or 0/1 permutations for all parameters; ``real``
-    marks gates whose matrices are real for real parameters. ``frequencies`` gives, per
-    parameter, the one frequency w of the matrix in it (1/2 for rotations exp(-i t/2 G),
-    1 for phases), from which follows the parameter-shift rule of expectations.
+    wires (the matrix is ``diag(I, U)`` over them); ``diagonal`` marks gates whose
+    matrices are diagonal for all parameters, ``perm`` the basis permutation of a 0/1
+    permutation matrix (derived from the entries); ``real`` marks gates whose matrices
+    are real for real parameters. ``frequencies`` gives, per parameter, the one frequency
+    w of the matrix in it (1/2 for rotations exp(-i t/2 G), 1 for phases), from which
+    follows the parameter-shift rule of expectations.
+
+    Interop and drawing read the record too: ``qiskit`` lists the qiskit instruction names
+    imported as this gate (the first is exported), ``qiskit_class`` the class of
+    ``qiskit.circuit.library`` that builds it (called with the parameters, or with the
+    number of controls for a multi-controlled X); a gate qiskit lacks gives its
+    ``definition`` instead, ``((gate, wires, params), ...)`` up to ``definition_phase``.
+    ``label`` is what a drawing shows on the target wires. ``takes_matrix`` marks the
+    ``unitary`` family: a constant matrix carried by the op.
     """
 
     name: str
@@ -53,12 +62,27 @@ class Gate:
     entries: tuple[Entry, ...]
     doc: str
     angles: tuple[tuple[float, ...], ...] = ()
-    qiskit_name: str | None = None
+    qiskit: tuple[str, ...] = ()
+    qiskit_class: str | None = None
+    label: str = ""
     controls: int = 0
     diagonal: bool = False
-    permutation: bool = False
+    perm: tuple[int, ...] | None = None
     real: bool = False
     frequencies: tuple[float, ...] = ()
+    definition: tuple = ()
+    definition_phase: float = 0.0
+    takes_matrix: bool = False
+
+    @property
+    def permutation(self) -> bool:
+        """A 0/1 permutation matrix: out[i] = in[perm[i]]."""
+        return self.perm is not None
+
+    @property
+    def kernel(self) -> str:
+        """The engine's kernel kind for this gate alone: "permutation", "diagonal" or "dense"."""
+        return "permutation" if self.permutation else "diagonal" if self.diagonal else "dense"
 
     @property
     def shift_rules(self) -> tuple[str, ...]:
@@ -81,22 +105,21 @@ class Gate:
 
 @lru_cache(maxsize=None)
 def _fixed_matrix(gate: Gate, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """The matrix of a parameter-free gate; an MCX is built as the permutation it is."""
-    if gate.name == "mcx":
-        dim = 2 ** gate.n_wires
-        order = torch.arange(dim)
-        order[-2:] = torch.tensor([dim - 1, dim - 2])
-        return torch.eye(dim, dtype=dtype, device=device)[order]
+    """The matrix of a parameter-free gate; a permutation is built from its index."""
     dim = 2 ** gate.n_wires
+    if gate.permutation:
+        return torch.eye(dim, dtype=dtype, device=device)[list(gate.perm)]
     return torch.tensor([e[0] for e in gate.entries], dtype=dtype, device=device).reshape(dim, dim)
 
 
 class TrigTable:
     """The matrix entries of many gates at once, from one vector of sources.
 
-    Built from ``(gate, source index of each of its parameters)`` pairs; calling it on
-    sources of shape (..., n_sources) returns every entry of every gate, concatenated
-    in order, shape (..., total entries), as one autograd node.
+    Built from ``(gate, sources of each of its parameters)`` pairs, a parameter's sources
+    being one source index or ``[(index, coefficient), ...]`` (the parameter is their
+    linear combination); calling it on sources of shape (..., n_sources) returns every
+    entry of every gate, concatenated in order, shape (..., total entries), as one
+    autograd node.
     """
 
     def __init__(self, items, n_sources: int):
@@ -106,7 +129,8 @@ class TrigTable:
             for row in gate.angles:
                 weights = [0.0] * n_sources
                 for j, w in enumerate(row):
-                    weights[sources[j]] += w
+                    for source, coef in ([(sources[j], 1.0)] if isinstance(sources[j], int) else sources[j]):
+                        weights[source] += w * coef
                 angle_rows.append(weights)
             entries += [(coef, [(f[0], base + int(f[1:])) for f in factors]) for coef, *factors in gate.entries]
         k = len(angle_rows)
@@ -236,66 +260,90 @@ def _mcx_rows(n_wires: int) -> list[list[int]]:
     return [[1 if perm[i] == j else 0 for j in range(dim)] for i in range(dim)]
 
 
-def _record(name, n_wires, n_params, matrix, doc, qiskit_name=None, **flags) -> Gate:
-    """A gate from ``matrix``: rows of constants, or (angle map, entries) when parameterized."""
+def _perm_of(entries: tuple[Entry, ...], dim: int) -> tuple[int, ...] | None:
+    """The basis permutation of constant entries forming a 0/1 permutation matrix, else None."""
+    values = [e[0] if len(e) == 1 else None for e in entries]
+    if any(v not in (0, 1) for v in values):
+        return None
+    perm = [[c for c in range(dim) if values[r * dim + c] == 1] for r in range(dim)]
+    if any(len(row) != 1 for row in perm) or len({row[0] for row in perm}) != dim:
+        return None
+    return tuple(row[0] for row in perm)
+
+
+def _record(name, n_wires, n_params, matrix, doc, qiskit_class=None, qiskit=None, **flags) -> Gate:
+    """A gate from ``matrix``: rows of constants, or (angle map, entries) when parameterized.
+
+    A constant 0/1 permutation matrix gets its ``perm``; the drawing label defaults to the
+    name without its control prefix (``crx`` -> ``RX``).
+    """
     if n_params:
         angles, entries = matrix
         flags.setdefault("frequencies", (0.5,) * n_params)
     else:
         angles, entries = (), _rows_entries(matrix) if isinstance(matrix[0], list) else matrix
-    return Gate(name, n_wires, n_params, tuple(entries), doc, tuple(angles), qiskit_name or name, **flags)
+        flags.setdefault("perm", _perm_of(tuple(entries), 2 ** n_wires))
+    controls = flags.get("controls", 0)
+    flags.setdefault("label", name[controls:].upper())
+    return Gate(name, n_wires, n_params, tuple(entries), doc, tuple(angles), qiskit or (name,), qiskit_class,
+                **flags)
 
-
-_PAULI_FREE = dict(diagonal=True, real=True, permutation=True)
 
 _RECORDS = [
-    _record("id", 1, 0, (_I), "identity", **_PAULI_FREE),
-    _record("x", 1, 0, (_X), "Pauli X (NOT)", permutation=True, real=True),
-    _record("y", 1, 0, (_Y), "Pauli Y"),
-    _record("z", 1, 0, (_Z), "Pauli Z", diagonal=True, real=True),
-    _record("h", 1, 0, (_H), "Hadamard", real=True),
-    _record("s", 1, 0, ([[1, 0], [0, 1j]]), "S = sqrt(Z)", diagonal=True),
-    _record("sdg", 1, 0, ([[1, 0], [0, -1j]]), "S-dagger", diagonal=True),
-    _record("t", 1, 0, ([[1, 0], [0, complex(_SQ2, _SQ2)]]), "T = sqrt(S)", diagonal=True),
-    _record("tdg", 1, 0, ([[1, 0], [0, complex(_SQ2, -_SQ2)]]), "T-dagger", diagonal=True),
-    _record("sx", 1, 0, ([[(1 + 1j) / 2, (1 - 1j) / 2], [(1 - 1j) / 2, (1 + 1j) / 2]]),
-            "sqrt(X)"),
-    _record("sxdg", 1, 0, ([[(1 - 1j) / 2, (1 + 1j) / 2], [(1 + 1j) / 2, (1 - 1j) / 2]]),
-            "sqrt(X)-dagger"),
-    _record("sh", 1, 0, (_sqrt_h()), "sqrt(Hadamard)", qiskit_name=None),
-    _record("rx", 1, 1, (_HALF, _RX), "rotation exp(-i theta/2 X)"),
-    _record("ry", 1, 1, (_HALF, _RY), "rotation exp(-i theta/2 Y)", real=True),
-    _record("rz", 1, 1, (_HALF, _RZ), "rotation exp(-i theta/2 Z)", diagonal=True),
-    _record("p", 1, 1, (_WHOLE, _P), "phase diag(1, exp(i lambda)); qiskit's p and u1", diagonal=True,
-            frequencies=(1,)),
-    _record("u2", 1, 2, (_U2_ANGLES, _U2), "u2(phi, lambda) = u3(pi/2, phi, lambda)", frequencies=(1, 1)),
-    _record("u3", 1, 3, (_U3_ANGLES, _U3), "u3(theta, phi, lambda), qiskit's U3Gate/UGate", frequencies=(0.5, 1, 1)),
-    _record("cx", 2, 0, (_mcx_rows(2)), "controlled X (CNOT)", controls=1,
-            permutation=True, real=True),
-    _record("cy", 2, 0, _controlled_rows(_Y), "controlled Y", controls=1),
-    _record("cz", 2, 0, ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, -1]]),
-            "controlled Z", controls=1, diagonal=True, real=True),
-    _record("ch", 2, 0, _controlled_rows(_H), "controlled Hadamard", controls=1, real=True),
-    _record("swap", 2, 0, ([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
-            "swap", permutation=True, real=True),
-    _record("iswap", 2, 0, ([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]]),
-            "iSWAP"),
-    _record("sqrtswap", 2, 0, ([[1, 0, 0, 0], [0, (1 + 1j) / 2, (1 - 1j) / 2, 0],
-                                         [0, (1 - 1j) / 2, (1 + 1j) / 2, 0], [0, 0, 0, 1]]),
-            "sqrt(SWAP)", qiskit_name=None),
-    _record("crx", 2, 1, (_HALF, _controlled(_RX)), "controlled RX", controls=1),
-    _record("cry", 2, 1, (_HALF, _controlled(_RY)), "controlled RY", controls=1, real=True),
-    _record("crz", 2, 1, (_HALF, _controlled(_RZ)), "controlled RZ", controls=1, diagonal=True),
-    _record("cp", 2, 1, (_WHOLE, _controlled(_P)), "controlled phase; qiskit's cp and cu1", controls=1,
-            diagonal=True, frequencies=(1,)),
-    _record("cu3", 2, 3, (_U3_ANGLES, _controlled(_U3)), "controlled u3", controls=1, frequencies=(0.5, 1, 1)),
-    _record("rxx", 2, 1, (_HALF, _pauli_rotation(_kron(_X, _X))), "exp(-i theta/2 X(x)X)"),
-    _record("ryy", 2, 1, (_HALF, _pauli_rotation(_kron(_Y, _Y))), "exp(-i theta/2 Y(x)Y)"),
-    _record("rzz", 2, 1, (_HALF, _RZZ), "exp(-i theta/2 Z(x)Z)", diagonal=True),
-    _record("rzx", 2, 1, (_HALF, _pauli_rotation(_kron(_Z, _X))), "exp(-i theta/2 Z(x)X): Z on the first wire"),
-    _record("ccx", 3, 0, (_mcx_rows(3)), "Toffoli", controls=2, permutation=True, real=True),
-    _record("cswap", 3, 0, _controlled_rows([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]), "Fredkin (controlled swap)", controls=1, permutation=True,
+    _record("id", 1, 0, (_I), "identity", "IGate", diagonal=True, real=True),
+    _record("x", 1, 0, (_X), "Pauli X (NOT)", "XGate", real=True),
+    _record("y", 1, 0, (_Y), "Pauli Y", "YGate"),
+    _record("z", 1, 0, (_Z), "Pauli Z", "ZGate", diagonal=True, real=True),
+    _record("h", 1, 0, (_H), "Hadamard", "HGate", real=True),
+    _record("s", 1, 0, ([[1, 0], [0, 1j]]), "S = sqrt(Z)", "SGate", diagonal=True),
+    _record("sdg", 1, 0, ([[1, 0], [0, -1j]]), "S-dagger", "SdgGate", diagonal=True),
+    _record("t", 1, 0, ([[1, 0], [0, complex(_SQ2, _SQ2)]]), "T = sqrt(S)", "TGate", diagonal=True),
+    _record("tdg", 1, 0, ([[1, 0], [0, complex(_SQ2, -_SQ2)]]), "T-dagger", "TdgGate", diagonal=True),
+    _record("sx", 1, 0, ([[(1 + 1j) / 2, (1 - 1j) / 2], [(1 - 1j) / 2, (1 + 1j) / 2]]), "sqrt(X)", "SXGate"),
+    _record("sxdg", 1, 0, ([[(1 - 1j) / 2, (1 + 1j) / 2], [(1 + 1j) / 2, (1 - 1j) / 2]]), "sqrt(X)-dagger",
+            "SXdgGate"),
+    # sqrt(H) = e^{i pi/4} R_n(pi/2) about n = (X+Z)/sqrt2
+    _record("sh", 1, 0, (_sqrt_h()), "sqrt(Hadamard)", definition_phase=math.pi / 4,
+            definition=(("ry", (0,), (-math.pi / 4,)), ("rz", (0,), (math.pi / 2,)), ("ry", (0,), (math.pi / 4,)))),
+    _record("rx", 1, 1, (_HALF, _RX), "rotation exp(-i theta/2 X)", "RXGate"),
+    _record("ry", 1, 1, (_HALF, _RY), "rotation exp(-i theta/2 Y)", "RYGate", real=True),
+    _record("rz", 1, 1, (_HALF, _RZ), "rotation exp(-i theta/2 Z)", "RZGate", diagonal=True),
+    _record("p", 1, 1, (_WHOLE, _P), "phase diag(1, exp(i lambda)); qiskit's p and u1", "PhaseGate",
+            qiskit=("p", "u1"), diagonal=True, frequencies=(1,)),
+    _record("u2", 1, 2, (_U2_ANGLES, _U2), "u2(phi, lambda) = u3(pi/2, phi, lambda)", "U2Gate", frequencies=(1, 1)),
+    _record("u3", 1, 3, (_U3_ANGLES, _U3), "u3(theta, phi, lambda), qiskit's U3Gate/UGate", "U3Gate",
+            qiskit=("u3", "u"), frequencies=(0.5, 1, 1)),
+    _record("cx", 2, 0, (_mcx_rows(2)), "controlled X (CNOT)", "CXGate", controls=1, real=True),
+    _record("cy", 2, 0, _controlled_rows(_Y), "controlled Y", "CYGate", controls=1),
+    _record("cz", 2, 0, ([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, -1]]), "controlled Z", "CZGate",
+            controls=1, diagonal=True, real=True),
+    _record("ch", 2, 0, _controlled_rows(_H), "controlled Hadamard", "CHGate", controls=1, real=True),
+    _record("swap", 2, 0, ([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]), "swap", "SwapGate",
             real=True),
+    _record("iswap", 2, 0, ([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]]), "iSWAP", "iSwapGate"),
+    # sqrt(SWAP) = e^{i pi/8} exp(-i pi/8 (XX + YY + ZZ))
+    _record("sqrtswap", 2, 0, ([[1, 0, 0, 0], [0, (1 + 1j) / 2, (1 - 1j) / 2, 0],
+                                [0, (1 - 1j) / 2, (1 + 1j) / 2, 0], [0, 0, 0, 1]]), "sqrt(SWAP)",
+            definition_phase=math.pi / 8, definition=(("rxx", (0, 1), (math.pi / 4,)),
+                                                      ("ryy", (0, 1), (math.pi / 4,)),
+                                                      ("rzz", (0, 1), (math.pi / 4,)))),
+    _record("ecr", 2, 0, ([[0, 0, _SQ2, 1j * _SQ2], [0, 0, 1j * _SQ2, _SQ2], [_SQ2, -1j * _SQ2, 0, 0],
+                           [-1j * _SQ2, _SQ2, 0, 0]]), "echoed cross-resonance (IBM's native entangler)", "ECRGate"),
+    _record("crx", 2, 1, (_HALF, _controlled(_RX)), "controlled RX", "CRXGate", controls=1),
+    _record("cry", 2, 1, (_HALF, _controlled(_RY)), "controlled RY", "CRYGate", controls=1, real=True),
+    _record("crz", 2, 1, (_HALF, _controlled(_RZ)), "controlled RZ", "CRZGate", controls=1, diagonal=True),
+    _record("cp", 2, 1, (_WHOLE, _controlled(_P)), "controlled phase; qiskit's cp and cu1", "CPhaseGate",
+            qiskit=("cp", "cu1"), controls=1, diagonal=True, frequencies=(1,)),
+    _record("cu3", 2, 3, (_U3_ANGLES, _controlled(_U3)), "controlled u3", "CU3Gate", controls=1,
+            frequencies=(0.5, 1, 1)),
+    _record("rxx", 2, 1, (_HALF, _pauli_rotation(_kron(_X, _X))), "exp(-i theta/2 X(x)X)", "RXXGate"),
+    _record("ryy", 2, 1, (_HALF, _pauli_rotation(_kron(_Y, _Y))), "exp(-i theta/2 Y(x)Y)", "RYYGate"),
+    _record("rzz", 2, 1, (_HALF, _RZZ), "exp(-i theta/2 Z(x)Z)", "RZZGate", diagonal=True),
+    _record("rzx", 2, 1, (_HALF, _pauli_rotation(_kron(_Z, _X))), "exp(-i theta/2 Z(x)X): Z on the first wire",
+            "RZXGate"),
+    _record("ccx", 3, 0, (_mcx_rows(3)), "Toffoli", "CCXGate", controls=2, real=True),
+    _record("cswap", 3, 0, _controlled_rows([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]]),
+            "Fredkin (controlled swap)", "CSwapGate", controls=1, real=True),
 ]
 
 #: Every gate by name.
@@ -309,24 +357,74 @@ ALIASES = {"i": "id", "u1": "p", "phase": "p", "u": "u3", "cnot": "cx", "cu1": "
 @lru_cache(maxsize=None)
 def mcx(n_wires: int) -> Gate:
     """The multi-controlled X on ``n_wires`` wires (controls first, target last)."""
-    if n_wires < 2:
+    if not isinstance(n_wires, int) or n_wires < 2:
         raise ValueError(f"mcx needs at least 2 wires (a control and a target), got {n_wires}")
-    return Gate("mcx", n_wires, 0, (), "multi-controlled X", qiskit_name="mcx", controls=n_wires - 1,
-                permutation=True, real=True)
+    dim = 2 ** n_wires
+    perm = (*range(dim - 2), dim - 1, dim - 2)
+    return Gate("mcx", n_wires, 0, (), "multi-controlled X", qiskit=("mcx",), qiskit_class="MCXGate",
+                label="X", controls=n_wires - 1, perm=perm, real=True)
 
 
-def get_gate(name: str, n_wires: int | None = None) -> Gate:
-    """The record of gate ``name`` (aliases accepted); ``mcx`` takes its width from ``n_wires``.
+@lru_cache(maxsize=4096)
+def unitary(matrix: tuple[tuple[complex, ...], ...]) -> Gate:
+    """The gate of a constant unitary ``matrix`` (rows of complex numbers, our bit order).
+
+    Its flags (diagonal, real, permutation) are read from the matrix.
+
+    >>> unitary(((0, 1), (1, 0))).kernel
+    'permutation'
+    """
+    import numpy as np
+
+    m = np.asarray(matrix, dtype=complex)
+    dim = m.shape[0] if m.ndim == 2 else 0
+    k = dim.bit_length() - 1
+    if m.ndim != 2 or m.shape != (dim, dim) or dim < 2 or 2 ** k != dim:
+        raise ValueError(f"a unitary needs a square 2**k x 2**k matrix, got shape {m.shape}")
+    if not np.allclose(m.conj().T @ m, np.eye(dim), atol=1e-8):
+        raise ValueError("the matrix of a unitary op is not unitary")
+    entries = tuple((complex(v),) for v in m.reshape(-1))
+    real = bool(np.all(m.imag == 0))
+    values = tuple((v[0].real,) if real else v for v in entries)
+    return Gate("unitary", k, 0, entries, "a constant unitary matrix", qiskit=("unitary",),
+                qiskit_class="UnitaryGate", label="U", diagonal=bool(np.all(m == np.diag(np.diag(m)))),
+                perm=_perm_of(values, dim), real=real, takes_matrix=True)
+
+
+def _mcx_of(n_wires: int | None, matrix) -> Gate:
+    if n_wires is None:
+        raise ValueError("mcx needs its number of wires")
+    return mcx(n_wires)
+
+
+def _unitary_of(n_wires: int | None, matrix) -> Gate:
+    if matrix is None:
+        raise ValueError("a unitary op needs its matrix")
+    gate = unitary(tuple(tuple(complex(v) for v in row) for row in matrix))
+    if n_wires is not None and gate.n_wires != n_wires:
+        raise ValueError(f"a unitary on {n_wires} wire(s) needs a {2 ** n_wires}x{2 ** n_wires} matrix, "
+                         f"got {2 ** gate.n_wires}x{2 ** gate.n_wires}")
+    return gate
+
+
+#: Gate families whose record depends on the op: name -> builder(n_wires, matrix).
+_FAMILIES = {"mcx": _mcx_of, "unitary": _unitary_of}
+
+#: qiskit instruction name -> our gate name.
+QISKIT_NAMES = {q: g.name for g in [*_RECORDS, mcx(2), unitary(((1, 0), (0, 1)))] for q in g.qiskit}
+
+
+def get_gate(name: str, n_wires: int | None = None, matrix=None) -> Gate:
+    """The record of gate ``name`` (aliases accepted); ``mcx`` takes its width from ``n_wires``,
+    ``unitary`` its matrix from ``matrix``.
 
     >>> get_gate("cnot").name
     'cx'
     """
     key = ALIASES.get(name.lower(), name.lower())
-    if key == "mcx":
-        if n_wires is None:
-            raise ValueError("mcx needs its number of wires")
-        return mcx(n_wires)
-    if key not in GATES:
-        known = ", ".join(sorted(list(GATES) + ["mcx"]))
-        raise ValueError(f"unknown gate {name!r}; known gates: {known}")
-    return GATES[key]
+    if key in GATES:
+        return GATES[key]
+    if key in _FAMILIES:
+        return _FAMILIES[key](n_wires, matrix)
+    known = ", ".join(sorted([*GATES, *_FAMILIES]))
+    raise ValueError(f"unknown gate {name!r}; known gates: {known}")

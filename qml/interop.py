@@ -22,33 +22,10 @@ import math
 
 import numpy as np
 
-from qml.circuit import Circuit, Input, Param
+from qml.circuit import Circuit, Input, Linear, Param, linear
+from qml.gates import QISKIT_NAMES, get_gate
 
 INPUT_VECTOR = "input"
-
-# qiskit instruction name -> our gate name (one-to-one where the matrices agree)
-_FROM_QISKIT = {
-    "id": "id", "x": "x", "y": "y", "z": "z", "h": "h", "s": "s", "sdg": "sdg", "t": "t", "tdg": "tdg",
-    "sx": "sx", "sxdg": "sxdg", "rx": "rx", "ry": "ry", "rz": "rz", "p": "p", "u1": "p", "u2": "u2",
-    "u3": "u3", "u": "u3", "cx": "cx", "cy": "cy", "cz": "cz", "ch": "ch", "swap": "swap",
-    "iswap": "iswap", "crx": "crx", "cry": "cry", "crz": "crz", "cp": "cp", "cu1": "cp", "cu3": "cu3",
-    "rxx": "rxx", "ryy": "ryy", "rzz": "rzz", "rzx": "rzx", "ccx": "ccx", "cswap": "cswap",
-    "mcx": "mcx", "sh": "sh", "sqrtswap": "sqrtswap",
-}
-
-
-def _library():
-    from qiskit.circuit import library as L
-    return {
-        "id": L.IGate, "x": L.XGate, "y": L.YGate, "z": L.ZGate, "h": L.HGate, "s": L.SGate,
-        "sdg": L.SdgGate, "t": L.TGate, "tdg": L.TdgGate, "sx": L.SXGate, "sxdg": L.SXdgGate,
-        "rx": L.RXGate, "ry": L.RYGate, "rz": L.RZGate, "p": L.PhaseGate, "u2": L.U2Gate,
-        "u3": L.U3Gate, "cx": L.CXGate, "cy": L.CYGate, "cz": L.CZGate, "ch": L.CHGate,
-        "swap": L.SwapGate, "iswap": L.iSwapGate, "crx": L.CRXGate, "cry": L.CRYGate,
-        "crz": L.CRZGate, "cp": L.CPhaseGate, "cu3": L.CU3Gate, "rxx": L.RXXGate, "ryy": L.RYYGate,
-        "rzz": L.RZZGate, "rzx": L.RZXGate, "ccx": L.CCXGate, "cswap": L.CSwapGate,
-    }
-
 
 def reverse_bits_matrix(m: np.ndarray) -> np.ndarray:
     """A k-qubit matrix in the other bit order (ours <-> qiskit's)."""
@@ -64,43 +41,49 @@ def qiskit_state(data: np.ndarray) -> np.ndarray:
     return np.asarray(data).reshape([2] * n).transpose(list(reversed(range(n)))).reshape(-1)
 
 
-def _custom_gates():
-    """sqrt(H) and sqrt(SWAP), which qiskit lacks, as gates with exact definitions."""
-    from qiskit import QuantumCircuit
-    from qiskit.circuit import Gate
+def qiskit_gate(gate, params=()):
+    """The qiskit gate of a record (``qml.gates.Gate``) with parameter values ``params``.
 
-    sh_def = QuantumCircuit(1, global_phase=math.pi / 4)  # sqrt(H) = e^{i pi/4} R_n(pi/2), n=(X+Z)/sqrt2
-    sh_def.ry(-math.pi / 4, 0)
-    sh_def.rz(math.pi / 2, 0)
-    sh_def.ry(math.pi / 4, 0)
-    sh = Gate("sh", 1, [])
-    sh.definition = sh_def
-    sw_def = QuantumCircuit(2, global_phase=math.pi / 8)  # e^{i pi/8} exp(-i pi/8 (XX+YY+ZZ))
-    sw_def.rxx(math.pi / 4, 0, 1)
-    sw_def.ryy(math.pi / 4, 0, 1)
-    sw_def.rzz(math.pi / 4, 0, 1)
-    sqrtswap = Gate("sqrtswap", 2, [])
-    sqrtswap.definition = sw_def
-    return {"sh": sh, "sqrtswap": sqrtswap}
+    A record names its qiskit class; a gate qiskit lacks is built from the record's
+    definition, a ``unitary`` from its matrix.
+    """
+    from qiskit import QuantumCircuit
+    from qiskit.circuit import Gate as QiskitGate
+    from qiskit.circuit import library
+
+    if gate.takes_matrix:
+        dim = 2 ** gate.n_wires
+        matrix = np.array([e[0] for e in gate.entries], dtype=complex).reshape(dim, dim)
+        return library.UnitaryGate(reverse_bits_matrix(matrix))
+    if gate.qiskit_class is not None:
+        cls = getattr(library, gate.qiskit_class)
+        return cls(gate.controls) if gate.name == "mcx" else cls(*params)
+    definition = QuantumCircuit(gate.n_wires, global_phase=gate.definition_phase)
+    for name, wires, values in gate.definition:
+        definition.append(qiskit_gate(get_gate(name, len(wires)), values), list(wires))
+    custom = QiskitGate(gate.qiskit[0], gate.n_wires, [])
+    custom.definition = definition
+    return custom
 
 
 def to_qiskit(circuit: Circuit):
     """``circuit`` as a ``qiskit.QuantumCircuit`` (adjoint ops become ``gate.inverse()``)."""
     from qiskit import QuantumCircuit
     from qiskit.circuit import Parameter, ParameterVector
-    from qiskit.circuit.library import MCXGate, UnitaryGate
 
-    library, custom = _library(), _custom_gates()
     n_clbits = 1 + max((int(op.params[0]) for op in circuit.ops if op.name == "measure"), default=-1)
     qc = QuantumCircuit(circuit.n_wires, n_clbits, global_phase=circuit.global_phase)
     names = {name: Parameter(name) for name in circuit.parameters}
     inputs = ParameterVector(INPUT_VECTOR, circuit.n_inputs) if circuit.n_inputs else None
 
+    def symbol(s):
+        return names[s.name] if isinstance(s, Param) else inputs[s.index]
+
     def value(p):
-        if isinstance(p, Param):
-            return names[p.name]
-        if isinstance(p, Input):
-            return inputs[p.index]
+        if isinstance(p, (Param, Input)):
+            return symbol(p)
+        if isinstance(p, Linear):
+            return sum((c * symbol(s) for s, c in p.terms), p.offset)
         return p
 
     for op in circuit.ops:
@@ -110,14 +93,7 @@ def to_qiskit(circuit: Circuit):
         if op.name == "measure":
             qc.measure(op.wires[0], int(op.params[0]))
             continue
-        if op.name == "unitary":
-            gate = UnitaryGate(reverse_bits_matrix(np.array(op.matrix)))
-        elif op.name == "mcx":
-            gate = MCXGate(len(op.wires) - 1)
-        elif op.name in custom:
-            gate = custom[op.name]
-        else:
-            gate = library[op.name](*[value(p) for p in op.params])
+        gate = qiskit_gate(op.gate, [value(p) for p in op.params])
         qc.append(gate.inverse() if op.adjoint else gate, list(op.wires))
     return qc
 
@@ -129,7 +105,10 @@ def from_qiskit(qc) -> Circuit:
     or taken by its matrix when it has no definition. Barriers and measurements are
     kept. An instruction with neither definition nor matrix is an error that names it.
     """
-    circuit = Circuit(qc.num_qubits, global_phase=_number(qc.global_phase, "global phase"))
+    if not hasattr(qc, "data") or not hasattr(qc, "num_qubits"):
+        raise ValueError(f"from_qiskit takes a qiskit.QuantumCircuit, got {type(qc).__name__} "
+                         f"(for OpenQASM text use Circuit.from_qasm)")
+    circuit = Circuit(qc.num_qubits, global_phase=_phase(qc.global_phase))
     _import_into(circuit, qc, [qc.find_bit(q).index for q in qc.qubits],
                  {c: qc.find_bit(c).index for c in qc.clbits})
     return circuit
@@ -144,16 +123,13 @@ def _import_into(circuit: Circuit, qc, wire_of: list[int], clbit_of: dict) -> No
             circuit.barrier(*wires)
         elif name == "measure":
             circuit.measure(wires[0], clbit_of[inst.clbits[0]])
-        elif name in _FROM_QISKIT and _all_controls_closed(op) and _params_plain(op):
-            ours = _FROM_QISKIT[name]
-            if ours == "mcx" and len(wires) <= 3:
-                ours = {2: "cx", 3: "ccx"}[len(wires)]
-            circuit.append(ours, wires, [_param(p) for p in op.params])
         elif name == "unitary":
             circuit.unitary(reverse_bits_matrix(np.asarray(op.to_matrix())), wires)
+        elif name in QISKIT_NAMES and _all_controls_closed(op):
+            circuit.append(QISKIT_NAMES[name], wires, [_param(p, name) for p in op.params])
         elif op.definition is not None:
             sub = op.definition
-            circuit.global_phase += _number(sub.global_phase, "global phase")
+            circuit.global_phase += _phase(sub.global_phase)
             _import_into(circuit, sub, wires, clbit_of)
         elif hasattr(op, "to_matrix"):
             try:
@@ -170,27 +146,36 @@ def _all_controls_closed(op) -> bool:
     return ctrl_state is None or ctrl_state == 2 ** op.num_ctrl_qubits - 1
 
 
-def _params_plain(op) -> bool:
-    """Every parameter is a number or a plain Parameter (not an expression)."""
-    from qiskit.circuit import Parameter, ParameterExpression
-    return all(not isinstance(p, ParameterExpression) or isinstance(p, Parameter) for p in op.params)
-
-
-def _param(p):
-    from qiskit.circuit import Parameter, ParameterVectorElement
+def _symbol(p):
+    from qiskit.circuit import ParameterVectorElement
     if isinstance(p, ParameterVectorElement) and p.vector.name == INPUT_VECTOR:
         return Input(p.index)
+    return Param(p.name)
+
+
+def _param(p, gate: str):
+    """A gate parameter: a number, a Param or Input, or a linear expression of them."""
+    from qiskit.circuit import Parameter, ParameterExpression
     if isinstance(p, Parameter):
-        return Param(p.name)
-    return _number(p, "gate parameter")
+        return _symbol(p)
+    if not isinstance(p, ParameterExpression) or not p.parameters:
+        return float(p)
+    terms = []
+    for s in p.parameters:
+        coef = p.gradient(s)
+        if isinstance(coef, ParameterExpression) and coef.parameters:
+            raise ValueError(f"cannot import the parameter {p} of {gate!r}: it is not linear in {s.name} "
+                             f"(only numbers, parameters and linear expressions of them can be imported)")
+        terms.append((_symbol(s), float(coef)))
+    return linear(terms, float(p.bind({s: 0 for s in p.parameters})))
 
 
-def _number(value, what: str) -> float:
+def _phase(value) -> float:
+    """A global phase as a number; one that depends on parameters is dropped (no measurement sees it)."""
     try:
         return float(value)
-    except TypeError as err:
-        raise ValueError(f"{what} {value} is a parameter expression; only numbers and plain "
-                         f"parameters can be imported") from err
+    except TypeError:
+        return 0.0
 
 
 def to_qasm(circuit: Circuit) -> str:

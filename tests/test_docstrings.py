@@ -22,6 +22,6 @@ def test_docstring_examples(name):
 
 
 def test_the_engine_documents_itself_with_examples():
-    for name in ("qml", "qml.gates", "qml.circuit", "qml.interop", "qml.sim.engine", "qml.sim.measure",
+    for name in ("qml", "qml.gates", "qml.circuit", "qml.interop", "qml.sim.engine", "qml.sim.measurement",
                  "qml.sim.expectation"):
         assert doctest.testmod(importlib.import_module(name)).attempted > 0, name

@@ -6,7 +6,7 @@ wire 0 is the most significant bit of a basis-state index.
 
 from qml.sim.engine import simulate
 from qml.sim.expectation import expectation, measure
-from qml.sim.measure import PauliSum, counts, expval, expval_z, probabilities, sample
+from qml.sim.measurement import PauliSum, counts, expval, expval_z, probabilities, sample
 
 __all__ = ["simulate", "expectation", "measure", "PauliSum", "expval", "expval_z", "probabilities",
            "sample", "counts"]

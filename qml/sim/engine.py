@@ -120,6 +120,9 @@ def check_params(circuit: Circuit, params, real_dtype, device) -> torch.Tensor |
         missing = [n for n in names if n not in params]
         if missing:
             raise ValueError(f"params has no value for {missing}")
+        unknown = [n for n in params if n not in names]
+        if unknown:
+            raise ValueError(f"unknown parameter name(s) {unknown}; the circuit's parameters are {list(names)}")
         params = torch.stack([torch.as_tensor(params[n], dtype=real_dtype, device=device) for n in names],
                              dim=-1)
     params = torch.as_tensor(params, device=device)

@@ -27,6 +27,8 @@ def _split(n: int, wires: tuple[int, ...]) -> tuple[int, int, int] | None:
 class Dense:
     """A k-wire matrix: the state is viewed so that the gate's wires form one axis."""
 
+    has_operand = True
+
     def __init__(self, n: int, wires: tuple[int, ...]):
         self.n, self.wires = n, wires
         self.dim = 2 ** len(wires)
@@ -77,6 +79,8 @@ class Dense:
 class Diagonal:
     """A diagonal gate: an elementwise product with its broadcast diagonal."""
 
+    has_operand = True
+
     def __init__(self, n: int, wires: tuple[int, ...]):
         self.n, self.wires = n, wires
         self.order = sorted(range(len(wires)), key=lambda i: wires[i])  # gate axes by wire
@@ -107,10 +111,27 @@ class Diagonal:
 
 
 class Permutation:
-    """A fixed basis permutation (X, CNOT, SWAP, Toffoli, ... fused): out[i] = in[index[i]]."""
+    """A basis permutation gate applied as one index gather: out[i] = in[index[i]].
 
-    def __init__(self, n: int, index: torch.Tensor):
-        self.n = n
+    ``perm`` is the gate's own permutation of its 2**k local basis states (the record's
+    ``perm``); the full index replaces the gate's bits of each state i by ``perm`` of them.
+    """
+
+    has_operand = False
+
+    def __init__(self, n: int, wires: tuple[int, ...], perm: tuple[int, ...]):
+        self.n, self.wires = n, wires
+        states = torch.arange(2 ** n, dtype=torch.int64)
+        shifts = [n - 1 - w for w in wires]
+        local = torch.zeros_like(states)
+        mask = 0
+        for s in shifts:
+            local = (local << 1) | ((states >> s) & 1)
+            mask |= 1 << s
+        moved = torch.tensor(perm, dtype=torch.int64)[local]
+        index = states & ~mask
+        for j, s in enumerate(shifts):
+            index |= ((moved >> (len(wires) - 1 - j)) & 1) << s
         self.index = index
         self.inverse_index = torch.argsort(index)
         self._on: dict = {}
@@ -125,33 +146,8 @@ class Permutation:
         return state.index_select(1, inverse_index if inverse else index)
 
 
-def permutation_index(n: int, gates: list[tuple[int, tuple[int, ...]]]) -> torch.Tensor:
-    """Index of the product of permutation gates, each (kind, wires), applied in order.
-
-    ``kind`` 0 is a multi-controlled X (controls, then target), 1 a SWAP, 2 a controlled
-    SWAP (control, a, b). All three are involutions, so out[i] = in[g_1(g_2(...g_m(i)))].
-    """
-    idx = torch.arange(2 ** n, dtype=torch.int64)
-
-    def bit(w):
-        return n - 1 - w
-
-    for kind, wires in reversed(gates):
-        if kind == 0:
-            *controls, target = wires
-            on = torch.ones_like(idx, dtype=torch.bool)
-            for c in controls:
-                on &= (idx >> bit(c)) & 1 == 1
-            idx = torch.where(on, idx ^ (1 << bit(target)), idx)
-        else:
-            *controls, a, b = wires
-            on = torch.ones_like(idx, dtype=torch.bool)
-            for c in controls:
-                on &= (idx >> bit(c)) & 1 == 1
-            differ = ((idx >> bit(a)) ^ (idx >> bit(b))) & 1 == 1
-            flip = (1 << bit(a)) | (1 << bit(b))
-            idx = torch.where(on & differ, idx ^ flip, idx)
-    return idx
+#: Kernel kind (a gate record's ``kernel``, or a fused block's) -> kernel class.
+KERNELS = {"dense": Dense, "diagonal": Diagonal, "permutation": Permutation}
 
 
 def max_qubits_for(batch: int, itemsize: int, device: torch.device) -> int:

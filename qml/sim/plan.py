@@ -30,12 +30,12 @@ from dataclasses import dataclass, field
 
 import torch
 
-from qml.circuit import Circuit, Input, Op, Param
+from qml.circuit import Circuit, Input, Linear, Op, Param, symbols
 from qml.gates import TrigTable
 from qml.sim import kernels
+from qml.sim.cache import CircuitCache
 
 FUSE_WIDTH = 5
-_PERM_KINDS = {"x": 0, "cx": 0, "ccx": 0, "mcx": 0, "swap": 1, "cswap": 2}
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Step:
 
     @property
     def trainable(self) -> bool:
-        return not isinstance(self.kernel, kernels.Permutation)
+        return self.kernel.has_operand
 
 
 @dataclass
@@ -79,13 +79,16 @@ class _Layout:
         items = {False: [], True: []}         # per buffer: (op index, gate, source of each parameter)
         self.fixed = []                       # parameter-free ops, in order
         for i, op in enumerate(plan.gates):
-            if op.name == "unitary" or not op.params:
+            if not op.params:
                 if not _gathered(op):
                     self.fixed.append(i)
                 continue
-            sources = [offsets["param"] + plan.names.index(p.name) if isinstance(p, Param)
-                       else offsets["input"] + p.index if isinstance(p, Input) else next(consts)
-                       for p in op.params]
+            def source(s):
+                return offsets["param"] + plan.names.index(s.name) if isinstance(s, Param) \
+                    else offsets["input"] + s.index
+            sources = [[(next(consts), 1.0)] if not symbols(p) else
+                       [(source(s), c) for s, c in p.terms] + ([(next(consts), 1.0)] if p.offset else [])
+                       if isinstance(p, Linear) else [(source(p), 1.0)] for p in op.params]
             items[plan.batched(op, per_sample)].append((i, op.gate, sources))
         n_sources = {False: n_const + (0 if per_sample else n_param), True: offsets["input"] + plan.n_inputs}
         self.tables = {b: TrigTable([(g, src) for _, g, src in items[b]], n_sources[b]) if items[b] else None
@@ -120,7 +123,8 @@ class Plan:
         self.n = circuit.n_wires
         self.names = circuit.parameters
         self.gates = [op for op in circuit.gates if op.name != "id"]
-        self.consts = [p for op in self.gates for p in op.params if isinstance(p, float)]
+        self.consts = [p.offset if isinstance(p, Linear) else p for op in self.gates for p in op.params
+                       if not symbols(p) or isinstance(p, Linear) and p.offset]
         self.n_inputs = circuit.n_inputs
         self.real = all(_is_real(op) for op in self.gates)
         self.single_qubit_run = next((i for i, op in enumerate(self.gates) if len(op.wires) > 1),
@@ -186,11 +190,11 @@ class Plan:
         ops = [self.gates[i] for i in block.ops]
         constant = not any(_reads(op, (Param, Input)) for op in ops)
         if len(ops) == 1 and _gathered(ops[0]):  # only a single gate makes a block this wide
-            index = kernels.permutation_index(self.n, [(_PERM_KINDS[op.name], op.wires) for op in ops])
-            return Step(kernels.Permutation(self.n, index), tuple(block.ops), constant=True)
-        diagonal = all(_is_diagonal(op) for op in ops)
+            kernel = kernels.KERNELS["permutation"](self.n, ops[0].wires, ops[0].gate.perm)
+            return Step(kernel, tuple(block.ops), constant=True)
+        diagonal = all(op.gate.diagonal for op in ops)
         wires = tuple(sorted(block.wires)) if len(ops) > 1 else ops[0].wires
-        kernel = (kernels.Diagonal if diagonal else kernels.Dense)(self.n, wires)
+        kernel = kernels.KERNELS["diagonal" if diagonal else "dense"](self.n, wires)
         return Step(kernel, tuple(block.ops), diagonal, not block.fusable, constant)
 
     # --- indices (compile time) --------------------------------------------------------------
@@ -301,7 +305,7 @@ class Plan:
             parts = []
             for i in layout.fixed:
                 op = self.gates[i]
-                m = torch.tensor(op.matrix, device=device) if op.name == "unitary" else op.gate.matrix(empty)
+                m = op.gate.matrix(empty)
                 parts.append((m if dtype.is_complex else m.real).to(dtype).reshape(-1))
             parts.append(torch.tensor([0, 1], dtype=dtype, device=device))
             self._cache[key] = torch.cat(parts)
@@ -363,27 +367,17 @@ def _bits(states: torch.Tensor, k: int, axes: list[int]) -> torch.Tensor:
 
 
 def _reads(op: Op, kind) -> bool:
-    return any(isinstance(p, kind) for p in op.params)
+    return any(isinstance(s, kind) for p in op.params for s in symbols(p))
 
 
 def _gathered(op: Op) -> bool:
     """A permutation wider than a block: applied as an index gather, never as a matrix."""
-    return op.name in _PERM_KINDS and len(op.wires) > FUSE_WIDTH
-
-
-def _is_diagonal(op: Op) -> bool:
-    return op.name != "unitary" and op.gate.diagonal
+    return op.gate.permutation and len(op.wires) > FUSE_WIDTH
 
 
 def _is_real(op: Op) -> bool:
-    if op.name == "unitary":
-        return all(v.imag == 0 for row in op.matrix for v in row)
     return op.gate.real
 
 
-def plan_for(circuit: Circuit) -> Plan:
-    """The cached plan of ``circuit`` (rebuilt after the circuit changes)."""
-    plan = circuit._cache.get("plan")
-    if plan is None:
-        plan = circuit._cache["plan"] = Plan(circuit)
-    return plan
+#: The plan of a circuit, compiled on first use (see :mod:`qml.sim.cache`).
+plan_for = CircuitCache(Plan)
