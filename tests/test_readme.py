@@ -12,3 +12,11 @@ def test_readme_example_runs(capsys):
     exec(compile(blocks[0], "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "torch.Size([8, 2])" in out and "RX(theta)" in out
+
+
+def test_readme_is_short_and_keeps_its_tables_in_docs():
+    text = README.read_text()
+    assert len(text.splitlines()) < 120
+    assert not re.search(r"^\|.*\|\s*$", text, flags=re.M), "measured tables belong in docs/"
+    for page in ("docs/engine.md", "docs/training.md", "docs/qec.md"):
+        assert page in text and (README.parent / page).exists(), page
