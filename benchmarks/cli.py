@@ -30,6 +30,7 @@ COMMANDS = {
     "train": ("benchmarks.train", "train a QNN classifier and report its accuracy"),
     "qec": ("benchmarks.qec", "surface-code decoders: logical error rates, training, drift"),
     "devices": ("benchmarks.devices", "calibration of IBM devices: qubits, edges, gate/readout errors, T1/T2"),
+    "vqe": ("benchmarks.vqe", "VQE on molecular Hamiltonians (H2, LiH, H2O, CH4, BeH2) against the exact energy"),
 }
 
 
@@ -49,7 +50,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _writable_dir(path: Path, option: str) -> None:
+def writable_dir(path: Path, option: str) -> None:
     """Create ``path`` (and its parents) unless it exists; a ValueError unless it is a writable directory."""
     if path.exists() and not path.is_dir():
         raise ValueError(f"{option} {path} is a file, not a directory")
@@ -71,14 +72,14 @@ def check_common_options(args: argparse.Namespace) -> None:
     """
     out = getattr(args, "out", None)
     if out:
-        _writable_dir(Path(out), "--out")
+        writable_dir(Path(out), "--out")
     json_path = getattr(args, "json", None)
     if json_path:
         path = Path(json_path)
         if path.is_dir() or json_path.endswith(os.sep):
             raise ValueError(f"--json {json_path} is a directory; give a file name such as "
                              f"{path / 'results.json'}")
-        _writable_dir(path.parent if str(path.parent) else Path("."), f"--json {json_path}: directory")
+        writable_dir(path.parent if str(path.parent) else Path("."), f"--json {json_path}: directory")
         if path.exists() and not os.access(path, os.W_OK):
             raise ValueError(f"--json {json_path}: the file is not writable")
     threads = getattr(args, "threads", None)

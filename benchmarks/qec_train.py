@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.cli import writable_dir
 from benchmarks.report import Report
 from qec import codes
 from qec.decoders.mwpm import CorrelatedMWPMDecoder, MWPMDecoder
@@ -78,6 +79,11 @@ def run(args: argparse.Namespace) -> Report:
                       matching_prior=args.matching_prior, local_attention=args.local_attention,
                       line_readout=args.line_readout, seed=args.seed,
                       progress=not args.no_progress)
+    if not args.eval_only:  # checked before training, not at the first checkpoint
+        if ckpt_path.is_dir():
+            raise ValueError(f"--checkpoint {ckpt_path} is a directory; give a file name such as "
+                             f"{ckpt_path / 'model.pt'}")
+        writable_dir(ckpt_path.parent, f"--checkpoint {ckpt_path}: directory")
     start = time.perf_counter()
     if args.eval_only:
         ckpt = load_checkpoint(ckpt_path)

@@ -89,6 +89,14 @@ def test_threads_must_be_positive(command, threads, capsys):
     assert f"--threads must be a positive integer, got {threads}" in _error(capsys)
 
 
+def test_qec_train_checks_its_checkpoint_path_before_training(tmp_path, capsys):
+    (tmp_path / "f").write_text("")
+    assert main(["qec", "train", "--steps", "1", "--checkpoint", str(tmp_path / "f" / "c.pt")]) == 2
+    assert f"{tmp_path / 'f'} is a file, not a directory" in _error(capsys)
+    assert main(["qec", "train", "--steps", "1", "--checkpoint", str(tmp_path)]) == 2
+    assert f"--checkpoint {tmp_path} is a directory" in _error(capsys)
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this torch sees a CUDA device")
 def test_cuda_without_cuda(capsys):
     assert main(["qec", "train", "--steps", "1", "--device", "cuda"]) == 2
