@@ -24,15 +24,16 @@ DTYPES = (torch.complex64, torch.complex128)
 
 
 def simulate(circuit: Circuit, params=None, inputs=None, *, dtype: torch.dtype = torch.complex64,
-             device=None, gradient: str = "autograd", initial_state: torch.Tensor | None = None
-             ) -> torch.Tensor:
+             device=None, gradient: str = "autograd", initial_state: torch.Tensor | None = None,
+             errors=None) -> torch.Tensor:
     """Final states, shape ``(batch, 2**n)``, of ``circuit`` from ``|0...0>`` (or ``initial_state``).
 
     ``params``: values of ``circuit.parameters``, a tensor of shape ``(p,)`` shared by the
     batch or ``(batch, p)`` per sample, or a dict name -> value. ``inputs``: features,
     ``(batch, n_features)``. ``gradient``: ``"autograd"`` (torch records every step) or
     ``"adjoint"`` (memory flat in depth: the backward pass undoes the circuit step by step).
-    For the parameter-shift rule see :func:`qml.expval`.
+    For the parameter-shift rule see :func:`qml.expval`. ``errors``: Pauli errors drawn per
+    sample (:class:`qml.sim.errors.PauliErrors`, noise injection), applied after their ops.
     """
     if gradient not in GRADIENTS:
         hint = " (the parameter-shift rule differentiates expectation values: use qml.expval)" \
@@ -46,14 +47,16 @@ def simulate(circuit: Circuit, params=None, inputs=None, *, dtype: torch.dtype =
     device = torch.device(device) if device is not None else _device_of(params, inputs, initial_state)
     params = check_params(circuit, params, real_dtype, device)
     inputs = check_inputs(circuit, inputs, real_dtype, device)
-    batch = check_batch(params, inputs, initial_state)
+    batch = check_batch(params, inputs, initial_state, errors)
     check_size(circuit.n_wires, batch, dtype, device)
     plan = plan_for(circuit)
     state = None if initial_state is None else initial(circuit.n_wires, initial_state, dtype, device)
     real = plan.real and (state is None or not state.imag.any())  # real gates, real state
     work_dtype = real_dtype if real else dtype
+    if errors is not None:
+        errors = type(errors)(errors.sites, errors.draws.to(device))
     prefix_state, steps, operands = plan.prepare(params, inputs, batch, work_dtype, device,
-                                                 from_zero=state is None)
+                                                 from_zero=state is None, errors=errors)
     if state is None:
         state = prefix_state if prefix_state is not None else zero_state(circuit.n_wires, batch, work_dtype,
                                                                          device)
@@ -157,8 +160,10 @@ def check_inputs(circuit: Circuit, inputs, real_dtype, device) -> torch.Tensor |
     return inputs
 
 
-def check_batch(params, inputs, initial_state) -> int:
+def check_batch(params, inputs, initial_state, errors=None) -> int:
     sizes = {}
+    if errors is not None:
+        sizes["errors"] = errors.batch
     if params is not None and params.dim() == 2:
         sizes["params"] = params.shape[0]
     if inputs is not None:

@@ -146,8 +146,58 @@ class Permutation:
         return state.index_select(1, inverse_index if inverse else index)
 
 
+class PauliFlip:
+    """A Pauli on ``wires`` chosen per sample: ``apply(state, p)`` with ``p`` (batch,) Pauli indices.
+
+    Index ``p`` has one base-4 digit per wire (I, X, Y, Z = 0..3, the first wire's digit the
+    most significant). The Pauli ``X^x Z^z`` (Y up to its phase, which no measurement sees)
+    is an index permutation and a sign: ``out[i] = (-1)^{|z & (i ^ x)|} in[i ^ x]``.
+    """
+
+    has_operand = True
+
+    def __init__(self, n: int, wires: tuple[int, ...]):
+        self.n, self.wires = n, wires
+        k = len(wires)
+        digits = torch.arange(4 ** k).unsqueeze(1) // 4 ** torch.arange(k - 1, -1, -1) % 4   # (4**k, k)
+        bits = torch.tensor([1 << (n - 1 - w) for w in wires])
+        self.x = ((digits == 1) | (digits == 2)).long() @ bits
+        self.z = ((digits == 2) | (digits == 3)).long() @ bits
+        self._on: dict = {}
+
+    def _tables(self, dtype: torch.dtype, device: torch.device):
+        """(signs (4**k, 2**n) of Z^z, signs of the inverse's reordering, x masks, basis states)."""
+        key = (dtype, device)
+        if key not in self._on:
+            states = torch.arange(2 ** self.n, device=device)
+            z = self.z.to(device)
+            parity = torch.zeros(len(z), 2 ** self.n, dtype=torch.int64, device=device)
+            v = states.unsqueeze(0) & z.unsqueeze(1)
+            while bool(v.any()):
+                parity ^= v & 1
+                v = v >> 1
+            both = self.x.to(device) & z
+            swap = torch.zeros_like(both)
+            while bool(both.any()):
+                swap ^= both & 1
+                both = both >> 1
+            self._on[key] = ((1 - 2 * parity).to(dtype), (1 - 2 * swap).to(dtype), self.x.to(device), states)
+        return self._on[key]
+
+    def apply(self, state: torch.Tensor, p: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+        signs, swap, x, states = self._tables(state.real.dtype if state.is_complex() else state.dtype,
+                                              state.device)
+        signs = signs[p]
+        if inverse:                                  # (X^x Z^z)^-1 = Z^z X^x = (-1)^{|x & z|} X^x Z^z
+            signs = signs * swap[p].unsqueeze(1)
+        return torch.gather(state * signs, 1, states.unsqueeze(0) ^ x[p].unsqueeze(1))
+
+    def grad(self, lam, psi, shared):
+        raise RuntimeError("Pauli errors have no parameters to differentiate")
+
+
 #: Kernel kind (a gate record's ``kernel``, or a fused block's) -> kernel class.
-KERNELS = {"dense": Dense, "diagonal": Diagonal, "permutation": Permutation}
+KERNELS = {"dense": Dense, "diagonal": Diagonal, "permutation": Permutation, "pauli": PauliFlip}
 
 
 def max_qubits_for(batch: int, itemsize: int, device: torch.device) -> int:

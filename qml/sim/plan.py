@@ -47,6 +47,7 @@ class Step:
     diagonal: bool = False
     batched: bool = False                   # operand per sample (a single per-sample gate)
     constant: bool = False                  # the operand depends on no parameter or input
+    site: int = -1                          # a Pauli error site: its column of the draws
     _index: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -59,6 +60,8 @@ class _Block:
     wires: set
     ops: list
     fusable: bool
+    site: int = -1
+    site_wires: tuple = ()
 
 
 class _Layout:
@@ -122,7 +125,10 @@ class Plan:
     def __init__(self, circuit: Circuit):
         self.n = circuit.n_wires
         self.names = circuit.parameters
-        self.gates = [op for op in circuit.gates if op.name != "id"]
+        kept = [(i, op) for i, op in enumerate(circuit.ops) if not op.is_directive and op.name != "id"]
+        self.gates = [op for _, op in kept]
+        self.op_index = [i for i, _ in kept]            # plan gate -> index in circuit.ops
+        self.n_ops = len(circuit.ops)
         self.consts = [p.offset if isinstance(p, Linear) else p for op in self.gates for p in op.params
                        if not symbols(p) or isinstance(p, Linear) and p.offset]
         self.n_inputs = circuit.n_inputs
@@ -144,13 +150,22 @@ class Plan:
             self._layouts[per_sample] = _Layout(self, per_sample)
         return self._layouts[per_sample]
 
-    def compiled(self, per_sample: bool, from_zero: bool) -> tuple[int, list[Step]]:
-        """(number of prefix gates, steps) for a parameter layout; from_zero: start in |0...0>."""
-        key = (per_sample, from_zero)
+    def compiled(self, per_sample: bool, from_zero: bool, sites: tuple = ()) -> tuple[int, list[Step]]:
+        """(number of prefix gates, steps) for a parameter layout; from_zero: start in |0...0>;
+        ``sites``: Pauli error sites ``(after op, wires)``, each a step of its own."""
+        key = (per_sample, from_zero, sites)
         if key not in self._compiled:
+            positions = [self._position(after) for after, _ in sites]   # plan gates before each site
             start = self.prefix_length(per_sample) if from_zero else 0
-            self._compiled[key] = (start, self._fuse(range(start, len(self.gates)), per_sample))
+            start = min([start, *positions])
+            self._compiled[key] = (start, self._fuse(range(start, len(self.gates)), per_sample,
+                                                     list(zip(positions, sites))))
         return self._compiled[key]
+
+    def _position(self, after: int) -> int:
+        if not isinstance(after, int) or not 0 <= after < self.n_ops:
+            raise ValueError(f"an error site follows op {after!r}, but the circuit has {self.n_ops} ops")
+        return sum(1 for i in self.op_index if i <= after)
 
     def prefix_length(self, per_sample: bool) -> int:
         """Leading single-qubit gates to apply as a product state: all of them when none is
@@ -159,15 +174,24 @@ class Plan:
         batched = [i for i in run if self.batched(self.gates[i], per_sample)]
         return batched[-1] + 1 if batched else self.single_qubit_run
 
-    def _fuse(self, order, per_sample: bool) -> list[Step]:
+    def _fuse(self, order, per_sample: bool, sites=()) -> list[Step]:
         width = min(self.n, FUSE_WIDTH)
         blocks: list[_Block] = []
         owner: dict[int, int] = {}
+        pending = sorted(((pos, k, wires) for k, (pos, (_, wires)) in enumerate(sites)), reverse=True)
 
         def joinable(b: int, wires: set) -> bool:
             return b >= 0 and blocks[b].fusable and len(blocks[b].wires | wires) <= width
 
+        def add_sites(before: int) -> None:        # the sites that follow plan gates < before
+            while pending and pending[-1][0] <= before:
+                _, k, wires = pending.pop()
+                blocks.append(_Block(set(wires), [], False, site=k, site_wires=wires))
+                for w in wires:
+                    owner[w] = len(blocks) - 1
+
         for i in order:
+            add_sites(i)
             op = self.gates[i]
             wires = set(op.wires)
             fusable = not self.batched(op, per_sample)
@@ -184,9 +208,13 @@ class Plan:
                 target = len(blocks) - 1
             for w in wires:
                 owner[w] = target
+        add_sites(len(self.gates))
         return [self._step(b) for b in blocks]
 
     def _step(self, block: _Block) -> Step:
+        if block.site >= 0:
+            return Step(kernels.KERNELS["pauli"](self.n, block.site_wires), (), batched=True,
+                        site=block.site)
         ops = [self.gates[i] for i in block.ops]
         constant = not any(_reads(op, (Param, Input)) for op in ops)
         if len(ops) == 1 and _gathered(ops[0]):  # only a single gate makes a block this wide
@@ -243,21 +271,25 @@ class Plan:
     # --- per call ----------------------------------------------------------------------------
 
     def prepare(self, params, inputs, batch: int, dtype: torch.dtype, device: torch.device,
-                from_zero: bool):
-        """(initial product state or None, steps, operands) for one call."""
+                from_zero: bool, errors=None):
+        """(initial product state or None, steps, operands) for one call; ``errors``: Pauli
+        errors (:class:`qml.sim.errors.PauliErrors`) or None."""
         per_sample = params is not None and params.dim() == 2
-        start, steps = self.compiled(per_sample, from_zero)
+        sites = errors.sites if errors is not None else ()
+        start, steps = self.compiled(per_sample, from_zero, sites)
         layout = self.layout(per_sample)
         constant = params is None and inputs is None      # nothing varies: build once, reuse
-        key = ("constant", from_zero, dtype, device)
+        key = ("constant", from_zero, dtype, device, sites)
         if constant and key in self._cache:
             shared, operands = self._cache[key]
         else:
             shared, batched = self._buffers(layout, params, inputs, batch, dtype, device)
-            operands = [None if not step.trainable else self._operand(step, layout, shared, batched, device)
-                        for step in steps]
+            operands = [None if not step.trainable or step.site >= 0 else
+                        self._operand(step, layout, shared, batched, device) for step in steps]
             if constant:
                 self._cache[key] = (shared, operands)
+        if errors is not None:
+            operands = [errors.draws[:, step.site] if step.site >= 0 else m for step, m in zip(steps, operands)]
         state = None
         if start:
             state = self._product_state(start, layout, shared, None if constant else batched, batch, device)
@@ -312,7 +344,7 @@ class Plan:
         return self._cache[key]
 
     def _product_state(self, start, layout, shared, batched, batch, device) -> torch.Tensor:
-        key = ("prefix", id(layout), device)
+        key = ("prefix", id(layout), device, start)
         if key not in self._cache:  # gather from one buffer when the prefix reads only that one
             index = self._prefix_index(start, layout)
             shared_len = layout.size[False] * (2 if layout.conj[False] else 1)
