@@ -116,7 +116,8 @@ class Trainer:
 
     ``identity`` is a dict of plain values describing the run (task, space, ...); it is stored
     in every checkpoint, and resuming from a checkpoint of a different run is an error.
-    ``on_epoch(history)`` is called after every epoch (e.g. to write a JSON record).
+    ``on_epoch(history)`` is called after every epoch (e.g. to write a JSON record). A model
+    may define ``extra_loss()``, a term added to each step's training loss.
     """
 
     def __init__(self, model: nn.Module, data: TaskData, config: TrainConfig = TrainConfig(),
@@ -201,6 +202,9 @@ class Trainer:
             xb, yb = x[idx], y[idx]
             out = self.model(xb)
             loss = F.nll_loss(out, yb)
+            extra = getattr(self.model, "extra_loss", None)
+            if extra is not None:           # e.g. QuantumNAT's quantization penalty
+                loss = loss + extra()
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()

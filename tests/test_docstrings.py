@@ -8,7 +8,7 @@ import pytest
 import torch
 
 torch.set_num_threads(1)  # the suite shares two cores
-PACKAGES = ("qml", "qec", "benchmarks")
+PACKAGES = ("qml", "noise", "qec", "benchmarks")
 MODULES = sorted(
     name for package in PACKAGES
     for name in [package] + [m.name for m in pkgutil.walk_packages(importlib.import_module(package).__path__,

@@ -50,23 +50,39 @@ class PauliErrors:
         return self.draws.shape[0]
 
 
+class PauliSampler:
+    """Draws Pauli errors at fixed sites from fixed distributions (validated once).
+
+    ``probs[j]`` is site j's distribution over its ``4**k`` Paulis (index 0 = identity).
+    """
+
+    def __init__(self, sites, probs):
+        self.sites = tuple((after, tuple(wires)) for after, wires in sites)
+        if len(probs) != len(self.sites):
+            raise ValueError(f"one probability vector per site: {len(self.sites)} sites, {len(probs)} vectors")
+        self.groups = []                         # (columns, (sites, 4**k) table) per width k
+        for k in sorted({len(w) for _, w in self.sites}):
+            cols = [j for j, (_, w) in enumerate(self.sites) if len(w) == k]
+            self.groups.append((cols, torch.stack([_check_probs(probs[j], k, j) for j in cols])))
+
+    def sample(self, batch: int, seed: int | None = None, generator: torch.Generator | None = None
+               ) -> PauliErrors:
+        """A draw for each of ``batch`` samples, seeded by ``seed`` or a ``generator``."""
+        if not isinstance(batch, int) or batch < 1:
+            raise ValueError(f"batch must be a positive integer, got {batch!r}")
+        if generator is None:
+            generator = torch.Generator().manual_seed(0 if seed is None else seed)
+        draws = torch.zeros(batch, len(self.sites), dtype=torch.int64)
+        for cols, table in self.groups:
+            draws[:, cols] = torch.multinomial(table, batch, replacement=True, generator=generator).T
+        return PauliErrors(self.sites, draws)
+
+
 def sample_pauli_errors(sites, probs, batch: int, seed: int | None = None,
                         generator: torch.Generator | None = None) -> PauliErrors:
     """Draw a Pauli per sample at every site; ``probs[j]`` is site j's distribution over its
     ``4**k`` Paulis (index 0 = identity). Seeded by ``seed`` or a ``generator``."""
-    sites = tuple((after, tuple(wires)) for after, wires in sites)
-    if len(probs) != len(sites):
-        raise ValueError(f"one probability vector per site: {len(sites)} sites, {len(probs)} vectors")
-    if not isinstance(batch, int) or batch < 1:
-        raise ValueError(f"batch must be a positive integer, got {batch!r}")
-    if generator is None:
-        generator = torch.Generator().manual_seed(0 if seed is None else seed)
-    draws = torch.zeros(batch, len(sites), dtype=torch.int64)
-    for k in sorted({len(w) for _, w in sites}):
-        cols = [j for j, (_, w) in enumerate(sites) if len(w) == k]
-        table = torch.stack([_check_probs(probs[j], k, j) for j in cols])
-        draws[:, cols] = torch.multinomial(table, batch, replacement=True, generator=generator).T
-    return PauliErrors(sites, draws)
+    return PauliSampler(sites, probs).sample(batch, seed, generator)
 
 
 def _check_probs(p, k: int, j: int) -> torch.Tensor:
