@@ -1,0 +1,40 @@
+"""QuantumNAS: SuperCircuit training, evolutionary co-search of circuit and qubit mapping, pruning.
+
+``import qml.nas`` is cheap: each name loads its module on first use.
+
+- :mod:`qml.nas.supercircuit`: :class:`SuperCircuit` (the shared parameter store, genes,
+  SubCircuits) and :class:`SubCircuitQNN`.
+- :mod:`qml.nas.train`: SuperCircuit training by sampling (front or restricted sampling,
+  warm-up then cosine, optional progressive shrinking) with the Trainer's checkpoints.
+- :mod:`qml.nas.search`: evolutionary co-search over (gene, qubit mapping) with a scorer
+  function, executors (process pool, Dask), checkpoints and resume; the noise-free scorer.
+- :mod:`qml.nas.prune`: global magnitude pruning of rotation angles on a cubic schedule.
+- :mod:`qml.nas.baselines`: human and random baselines.
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "SuperCircuit": "qml.nas.supercircuit", "SubCircuitQNN": "qml.nas.supercircuit",
+    "Sampler": "qml.nas.train", "SuperConfig": "qml.nas.train", "SuperTrainer": "qml.nas.train",
+    "SearchConfig": "qml.nas.search", "Evolution": "qml.nas.search", "noise_free_scorer": "qml.nas.search",
+    "NoiseFreeScorer": "qml.nas.search", "get_scorer_factory": "qml.nas.search",
+    "make_executor": "qml.nas.search", "SCORERS": "qml.nas.search",
+    "PruneSchedule": "qml.nas.prune", "PrunedQNN": "qml.nas.prune", "PruneTrainer": "qml.nas.prune",
+    "export_pruned": "qml.nas.prune",
+    "human_baseline": "qml.nas.baselines", "random_baseline": "qml.nas.baselines",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qml.nas' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
