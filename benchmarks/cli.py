@@ -32,6 +32,7 @@ COMMANDS = {
     "devices": ("benchmarks.devices", "calibration of IBM devices: qubits, edges, gate/readout errors, T1/T2"),
     "nat": ("benchmarks.nat", "QuantumNAT: a QNN's accuracy on a noisy device, baseline against noise-aware training"),
     "vqe": ("benchmarks.vqe", "VQE on molecular Hamiltonians (H2, LiH, H2O, CH4, BeH2) against the exact energy"),
+    "nas": ("benchmarks.nas", "QuantumNAS: SuperCircuit training, co-search of circuit and qubit mapping, pruning"),
 }
 
 
