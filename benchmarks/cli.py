@@ -33,6 +33,7 @@ COMMANDS = {
     "nat": ("benchmarks.nat", "QuantumNAT: a QNN's accuracy on a noisy device, baseline against noise-aware training"),
     "vqe": ("benchmarks.vqe", "VQE on molecular Hamiltonians (H2, LiH, H2O, CH4, BeH2) against the exact energy"),
     "nas": ("benchmarks.nas", "QuantumNAS: SuperCircuit training, co-search of circuit and qubit mapping, pruning"),
+    "quest": ("benchmarks.quest", "QuEst: predict a circuit's fidelity (PST) on a device with a graph transformer"),
 }
 
 
