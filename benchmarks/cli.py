@@ -31,6 +31,7 @@ COMMANDS = {
     "qec": ("benchmarks.qec", "surface-code decoders: logical error rates, training, drift"),
     "devices": ("benchmarks.devices", "calibration of IBM devices: qubits, edges, gate/readout errors, T1/T2"),
     "nat": ("benchmarks.nat", "QuantumNAT: a QNN's accuracy on a noisy device, baseline against noise-aware training"),
+    "noise-speed": ("benchmarks.noise_speed", "our density-matrix mode against Aer, and the cost of noise injection"),
     "vqe": ("benchmarks.vqe", "VQE on molecular Hamiltonians (H2, LiH, H2O, CH4, BeH2) against the exact energy"),
     "nas": ("benchmarks.nas", "QuantumNAS: SuperCircuit training, co-search of circuit and qubit mapping, pruning"),
     "quest": ("benchmarks.quest", "QuEst: predict a circuit's fidelity (PST) on a device with a graph transformer"),

@@ -154,7 +154,7 @@ def injected_expectations(circuit: Circuit, device, params=None, inputs=None, *,
     if batch is None:
         batch = len(inputs) if inputs is not None else params.shape[0] if torch.is_tensor(params) and \
             params.dim() == 2 else 1
-    errors = _sampler(program, float(T)).sample(batch, seed, generator) if program.sites else None
+    errors = _sampler(program, float(T)).sample(batch, seed, generator) if program.sites and T else None
     states = simulate(program.circuit, _params_for(program, circuit, params), inputs, errors=errors,
                       gradient=gradient, dtype=dtype)
     z = expval_z(states)[:, list(program.measured)]

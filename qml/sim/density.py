@@ -5,7 +5,9 @@ A density matrix ``rho`` of n wires is held as a vector of 2n wires, ``rho[r, c]
 wires W applies ``kron(U, conj(U))`` on wires ``W + (W + n)`` (rho -> U rho U-dagger), and a
 noise channel applies its superoperator on the same wires. Channels are data, given by
 the caller (the engine knows no devices): a :class:`Channel` acts after a given op, a
-readout error is a confusion matrix per wire on the measured distribution.
+readout error is a confusion matrix per wire on the measured distribution. Runs of one-wire
+gates and their channels are multiplied into one 4x4 superoperator per wire before they
+touch the state.
 
 Example:
     >>> import torch, qml
@@ -74,9 +76,19 @@ def simulate_density(circuit: Circuit, params=None, inputs=None, *, channels: Se
     matrices = _gate_matrices(circuit, params, inputs, batch, dtype, device)
     rho = torch.zeros(batch, 4 ** n, dtype=dtype, device=device)
     rho[:, 0] = 1
+    pending: dict[int, torch.Tensor] = {}     # per wire: the product of its latest one-wire superoperators
     for i, op in enumerate(circuit.ops):
         m = matrices.get(i)
         attached = after.get(i, [])
+        if m is not None and len(op.wires) == 1 and all(wires == op.wires for wires, _ in attached):
+            superop = _kron_conj(m)
+            for _, channel in attached:
+                superop = channel @ superop
+            w = op.wires[0]
+            pending[w] = superop if w not in pending else superop @ pending[w]
+            continue
+        for w in sorted(set(op.wires).union(*(wires for wires, _ in attached)) & set(pending)):
+            rho = _dense(n, (w,)).apply(rho, pending.pop(w))
         if m is not None and len(attached) == 1 and attached[0][0] == op.wires:
             rho = _dense(n, op.wires).apply(rho, attached[0][1] @ _kron_conj(m))   # gate and its noise fused
             continue
@@ -84,6 +96,8 @@ def simulate_density(circuit: Circuit, params=None, inputs=None, *, channels: Se
             rho = _apply_gate(rho, n, op, m)
         for wires, superop in attached:
             rho = _dense(n, wires).apply(rho, superop)
+    for w in sorted(pending):
+        rho = _dense(n, (w,)).apply(rho, pending[w])
     return rho.view(batch, 2 ** n, 2 ** n)
 
 

@@ -79,7 +79,7 @@ class _AdjointRun(torch.autograd.Function):
     def forward(ctx, steps: list, state: torch.Tensor, *operands):
         for step, m in zip(steps, operands):
             state = step.kernel.apply(state, m)
-        ctx.steps = steps
+        ctx.steps, ctx.present = steps, [m is not None for m in operands]
         ctx.save_for_backward(state, *[m for m in operands if m is not None])
         return state
 
@@ -87,7 +87,7 @@ class _AdjointRun(torch.autograd.Function):
     def backward(ctx, lam: torch.Tensor):
         out, *saved = ctx.saved_tensors
         saved = iter(saved)
-        operands = [None if not step.trainable else next(saved) for step in ctx.steps]
+        operands = [next(saved) if present else None for present in ctx.present]
         grads: list = [None] * len(operands)
         psi = out
         for i in reversed(range(len(operands))):

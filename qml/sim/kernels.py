@@ -184,7 +184,9 @@ class PauliFlip:
             self._on[key] = ((1 - 2 * parity).to(dtype), (1 - 2 * swap).to(dtype), self.x.to(device), states)
         return self._on[key]
 
-    def apply(self, state: torch.Tensor, p: torch.Tensor, inverse: bool = False) -> torch.Tensor:
+    def apply(self, state: torch.Tensor, p: torch.Tensor | None, inverse: bool = False) -> torch.Tensor:
+        if p is None:                                # no sample drew an error here
+            return state
         signs, swap, x, states = self._tables(state.real.dtype if state.is_complex() else state.dtype,
                                               state.device)
         signs = signs[p]

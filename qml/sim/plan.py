@@ -288,8 +288,10 @@ class Plan:
                         self._operand(step, layout, shared, batched, device) for step in steps]
             if constant:
                 self._cache[key] = (shared, operands)
-        if errors is not None:
-            operands = [errors.draws[:, step.site] if step.site >= 0 else m for step, m in zip(steps, operands)]
+        if errors is not None:   # a site where no sample drew an error is skipped
+            active = errors.draws.any(0).tolist()
+            operands = [m if step.site < 0 else errors.draws[:, step.site] if active[step.site] else None
+                        for step, m in zip(steps, operands)]
         state = None
         if start:
             state = self._product_state(start, layout, shared, None if constant else batched, batch, device)
