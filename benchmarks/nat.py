@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> Report:
     if not args.resume and out.exists() and any(out.rglob(LAST)):
         raise ValueError(f"--out {out} already holds runs: add --resume to continue them, or name another --out")
     settings = {k: v for k, v in vars(args).items() if k not in ("json", "out", "markdown", "module_name")}
-    report = Report(f"QuantumNAT ablation: test accuracy on {args.test_samples} images "
+    report = Report(f"QuantumNAT ablation: test accuracy on the first {args.test_samples} test images "
                     f"({args.backend}{f', {args.shots} shots' if args.backend == 'aer' else ''}), "
                     f"{args.space} x{args.blocks}, T={args.T}, {args.levels} levels", COLUMNS,
                     config={**settings, "out": str(out)})
@@ -89,6 +89,8 @@ def run(args: argparse.Namespace) -> Report:
     for task in tasks:
         data = load_task(task, args.data_dir)
         x_test, y_test = data.x_test[:args.test_samples], data.y_test[:args.test_samples]
+        if len(y_test) < args.test_samples:
+            report.notes.append(f"{task} has {len(y_test)} test images: all are used")
         for device in devices:
             row = {"task": task, "device": device.name}
             for variant in VARIANTS:
