@@ -67,8 +67,19 @@ class PauliSum:
 
     def __init__(self, terms, n_wires: int | None = None):
         self.terms: list[tuple[float, str]] = []
-        for coeff, pauli in terms:
-            self.terms.append((float(coeff), _pauli_string(pauli, n_wires)))
+        if isinstance(terms, (str, dict)):
+            raise ValueError(f"a PauliSum takes a list of (coefficient, Pauli) terms, e.g. "
+                             f"PauliSum([(1.0, {terms!r})]); got the single term {terms!r}")
+        for term in terms:
+            if not isinstance(term, (tuple, list)) or len(term) != 2 or isinstance(term[0], str):
+                raise ValueError(f"each PauliSum term is a (coefficient, Pauli) pair such as (0.5, 'XZ'), "
+                                 f"got {term!r}")
+            coeff, pauli = term
+            try:
+                coeff = float(coeff)
+            except (TypeError, ValueError):
+                raise ValueError(f"the coefficient of term {term!r} is not a real number") from None
+            self.terms.append((coeff, _pauli_string(pauli, n_wires)))
         if not self.terms:
             raise ValueError("a PauliSum needs at least one term")
         widths = {len(p) for _, p in self.terms}
@@ -96,6 +107,8 @@ def _pauli_string(pauli, n_wires: int | None) -> str:
             raise ValueError("a Pauli term given as a dict needs n_wires")
         chars = ["I"] * n_wires
         for w, c in pauli.items():
+            if isinstance(w, bool) or not isinstance(w, int) or not 0 <= w < n_wires:
+                raise ValueError(f"wire {w!r} of Pauli term {pauli!r} is out of range for {n_wires} wires")
             chars[w] = c
         pauli = "".join(chars)
     pauli = str(pauli).upper().replace(" ", "") if re.fullmatch(r"[IXYZ ]+", str(pauli).upper()) else \

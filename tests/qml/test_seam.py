@@ -156,3 +156,15 @@ def test_matrix_gates_follow_the_simulation_precision():
 def test_malformed_circuits_get_clear_errors(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+@pytest.mark.parametrize("args, match", [
+    (("ZZ",), r"list of \(coefficient, Pauli\) terms"),
+    ((["ZZ"],), r"\(coefficient, Pauli\) pair"),
+    (([(1, {5: "X"})],), "needs n_wires"),
+    (([(1, {5: "X"})], 2), "wire 5 .* out of range for 2 wires"),
+    (([("a", "ZZ")],), "not a real number"),
+])
+def test_pauli_sums_say_what_they_take(args, match):
+    with pytest.raises(ValueError, match=match):
+        qml.PauliSum(*args)
