@@ -9,7 +9,8 @@ The pipeline, each stage with a progress bar and checkpoints under ``--out``:
 
 1. SuperCircuit training (``super/``): ``--super-blocks`` blocks of ``--space``, one sampled
    SubCircuit per batch (``--sampling restricted`` with ``--k`` positions, or ``front``),
-   warm-up then cosine, optional progressive shrinking (``--shrink-epochs``).
+   warm-up then cosine, optional progressive shrinking (``--shrink-epochs``) and sandwich
+   steps on the largest SubCircuit (``--largest-every``).
 2. Co-search (``search/search.json``): evolution over (gene, qubit mapping) on a device of
    ``--device-qubits`` qubits, fitness from ``--scorer`` (a name registered in
    :data:`qml.nas.search.SCORERS`, ``noise-free`` for now, or a ``module:function`` factory;
@@ -72,12 +73,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="validation samples the scorer uses (default 500)")
     parser.add_argument("--executor", default="process", help=f"one of {', '.join(EXECUTORS)}")
     parser.add_argument("--workers", type=int, default=2, help="executor workers (default 2)")
-    parser.add_argument("--super-epochs", type=int, default=40)
+    parser.add_argument("--super-epochs", type=int, default=80)
+    parser.add_argument("--super-lr", type=float, default=2e-2, help="SuperCircuit learning rate")
     parser.add_argument("--sampling", default="restricted", choices=("restricted", "front"))
     parser.add_argument("--k", type=int, default=7, help="positions restricted sampling resamples")
-    parser.add_argument("--shrink-epochs", type=int, default=0,
-                        help="progressive shrinking over this many epochs (default 0: off)")
+    parser.add_argument("--shrink-epochs", type=int,
+                        help="progressive shrinking over this many epochs (default: half the "
+                             "SuperCircuit epochs; 0: off)")
+    parser.add_argument("--largest-every", type=int, default=2, metavar="N",
+                        help="train the largest SubCircuit every N-th step (sandwich rule; default 2; "
+                             "0: off)")
     parser.add_argument("--warmup", type=int, default=3, help="warm-up epochs of the SuperCircuit")
+    parser.add_argument("--init-scale", type=float, default=0.1,
+                        help="SuperCircuit angles start uniform in +-scale*pi (default 0.1)")
     parser.add_argument("--search-iters", type=int, default=40)
     parser.add_argument("--population", type=int, default=40)
     parser.add_argument("--parents", type=int, default=10)
@@ -173,12 +181,16 @@ def run(args: argparse.Namespace) -> Report:
 
     # 1. SuperCircuit
     _stage(args, f"1. SuperCircuit training: {args.space} x{args.super_blocks}, {args.super_epochs} epochs")
-    sc = SuperCircuit(args.space, n_wires, args.super_blocks, seed=args.seed)
+    sc = SuperCircuit(args.space, n_wires, args.super_blocks, init_scale=args.init_scale,
+                      seed=args.seed)
     super_model = SubCircuitQNN(sc, encoder, n_classes=data.n_classes)
     from qml.nas.train import Sampler, SuperTrainer
 
-    sampler = Sampler(sc, args.sampling, k=args.k, shrink_epochs=args.shrink_epochs, seed=args.seed)
-    super_config = TrainConfig(epochs=args.super_epochs, batch_size=args.batch_size, lr=args.lr,
+    if args.shrink_epochs is None:
+        args.shrink_epochs = args.super_epochs // 2
+    sampler = Sampler(sc, args.sampling, k=args.k, shrink_epochs=args.shrink_epochs,
+                      largest_every=args.largest_every, seed=args.seed)
+    super_config = TrainConfig(epochs=args.super_epochs, batch_size=args.batch_size, lr=args.super_lr,
                                warmup_epochs=min(args.warmup, args.super_epochs - 1), seed=args.seed)
     result = _train("super", super_model, data, super_config, out, args, SuperTrainer,
                     sampler=sampler)
@@ -227,7 +239,9 @@ def _quality(args, sc, super_model, data, encoder, out, record, save_record) -> 
                         f"(inherited -loss vs from-scratch accuracy: {rho_loss:.3f})")
     report.notes.append(f"SuperCircuit: {args.super_epochs} epochs, {args.sampling} sampling"
                         + (f" (k={args.k})" if args.sampling == "restricted" else "")
-                        + f", largest SubCircuit valid acc {record['super']['valid_acc']:.3f}; "
+                        + f", shrinking {args.shrink_epochs} epochs, largest every {args.largest_every} "
+                        f"steps, init scale {args.init_scale:g}, lr {args.super_lr:g}, batch {args.batch_size}"
+                        + f"; largest SubCircuit valid acc {record['super']['valid_acc']:.3f}; "
                         f"data {data.split}; checkpoints and run.json in {out}")
     return report
 

@@ -86,13 +86,19 @@ class SuperCircuit(nn.Module):
         n_wires, n_blocks: the size of the full (largest) circuit.
         min_gates: the fewest front gates a layer keeps (``1``: a layer is never empty).
         min_blocks: the fewest blocks a SubCircuit keeps.
-        seed: seed of the initial angles, uniform in [-pi, pi) (as :class:`qml.model.QNN`).
+        init_scale: the initial angles are uniform in ``[-init_scale * pi, init_scale * pi)``.
+            Small angles (the default 0.1: every gate near the identity) let SubCircuits of
+            different depths share them: with ``init_scale=1`` (a QNN's initialization) the
+            added blocks scramble what the shallow SubCircuits learn, and a u3cu3 x8
+            SuperCircuit on mnist4 trained 40 epochs left its largest SubCircuit at 0.17-0.40
+            validation accuracy, against 0.55-0.59 with 0.1.
+        seed: seed of the initial angles.
 
     ``weights`` is the store: an ``nn.Parameter`` ordered like ``full.parameters``.
     """
 
     def __init__(self, space: str, n_wires: int, n_blocks: int = 8, *, min_gates: int = 1,
-                 min_blocks: int = 1, seed: int | None = None):
+                 min_blocks: int = 1, init_scale: float = 0.1, seed: int | None = None):
         super().__init__()
         if space not in SPACES:
             raise ValueError(f"unknown design space {space!r}; valid spaces: {', '.join(SPACES)}")
@@ -107,8 +113,9 @@ class SuperCircuit(nn.Module):
         self.names = self.full.parameters
         self.index = {name: i for i, name in enumerate(self.names)}
         generator = None if seed is None else torch.Generator().manual_seed(seed)
-        self.weights = nn.Parameter(torch.rand(len(self.names), generator=generator) * 2 * math.pi
-                                    - math.pi)
+        self.init_scale = init_scale
+        self.weights = nn.Parameter((torch.rand(len(self.names), generator=generator) * 2 - 1)
+                                    * init_scale * math.pi)
         self.gene_space = tuple((min(min_gates, layer.size), layer.size) for layer in self.layers) \
             + ((min_blocks, n_blocks),)
         self._blocks = tuple(layer.block for layer in self.layers)
@@ -236,7 +243,7 @@ class SubCircuitQNN(nn.Module):
         >>> sc = SuperCircuit("zzry", 4, 2, seed=0)
         >>> model = SubCircuitQNN(sc, "4x4_ryzxy", n_classes=4)
         >>> model.set_gene((1, 4, 4, 4, 1))
-        >>> out = model(torch.zeros(3, 16)); out.sum().backward()
+        >>> out = model(torch.ones(3, 16)); out[:, 0].sum().backward()
         >>> int((sc.weights.grad != 0).sum())  # one RZZ and four RY angles were used
         5
     """

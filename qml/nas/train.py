@@ -11,6 +11,8 @@
 With ``shrink_epochs`` > 0 (progressive shrinking) the ranges open gradually: in epoch ``e``
 (from 0) position ``i`` ranges over ``[high - ceil((high - low) * e / shrink_epochs), high]``,
 so the run starts on the largest SubCircuit and reaches the whole space at ``shrink_epochs``.
+With ``largest_every`` = n > 0, every n-th step trains the largest SubCircuit instead (the
+sandwich rule of once-for-all networks, not in QuantumNAS), so deep SubCircuits keep up.
 
 :class:`SuperTrainer` is :class:`qml.train.Trainer` with the sampler inside the epoch: the
 same optimizer (Adam), warm-up then cosine schedule, atomic ``last.pt``/``best.pt``
@@ -51,23 +53,25 @@ class Sampler:
     """Genes for SuperCircuit training (see the module docstring); seeded, checkpointable."""
 
     def __init__(self, supercircuit: SuperCircuit, strategy: str = "restricted", *, k: int = 7,
-                 shrink_epochs: int = 0, seed: int = 0):
+                 shrink_epochs: int = 0, largest_every: int = 0, seed: int = 0):
         if strategy not in STRATEGIES:
             raise ValueError(f"unknown sampling strategy {strategy!r}; valid: {', '.join(STRATEGIES)}")
         if k < 1:
             raise ValueError(f"restricted sampling resamples k >= 1 positions, got k={k}")
-        if shrink_epochs < 0:
-            raise ValueError(f"shrink_epochs must be >= 0, got {shrink_epochs}")
+        if shrink_epochs < 0 or largest_every < 0:
+            raise ValueError(f"shrink_epochs and largest_every must be >= 0, got {shrink_epochs} "
+                             f"and {largest_every}")
         self.supercircuit, self.strategy, self.k = supercircuit, strategy, k
-        self.shrink_epochs, self.seed = shrink_epochs, seed
+        self.shrink_epochs, self.largest_every, self.seed = shrink_epochs, largest_every, seed
         self.rng = random.Random(seed)
+        self.step = 0
         self.previous: Gene | None = None
         self.lows: Gene = supercircuit.smallest
         self.set_epoch(0)
 
     def settings(self) -> dict:
         return {"strategy": self.strategy, "k": self.k, "shrink_epochs": self.shrink_epochs,
-                "sampler_seed": self.seed}
+                "largest_every": self.largest_every, "sampler_seed": self.seed}
 
     def set_epoch(self, epoch: int) -> None:
         """Open the ranges for ``epoch`` (progressive shrinking; no-op without it)."""
@@ -81,6 +85,9 @@ class Sampler:
     def next(self) -> Gene:
         """The next gene."""
         sc = self.supercircuit
+        self.step += 1
+        if self.largest_every and self.step % self.largest_every == 0:
+            return sc.largest  # the sampling sequence goes on from the previous gene
         if self.strategy == "front" or self.previous is None:
             gene = sc.sample(self.rng, self.lows)
         else:
@@ -93,12 +100,13 @@ class Sampler:
 
     def state_dict(self) -> dict:
         version, state, gauss = self.rng.getstate()
-        return {"rng": [version, list(state), gauss],
+        return {"rng": [version, list(state), gauss], "step": self.step,
                 "previous": None if self.previous is None else list(self.previous)}
 
     def load_state_dict(self, state: dict) -> None:
         version, internal, gauss = state["rng"]
         self.rng.setstate((version, tuple(internal), gauss))
+        self.step = state["step"]
         self.previous = None if state["previous"] is None else tuple(state["previous"])
 
 
@@ -120,7 +128,7 @@ class SuperTrainer(Trainer):
         if self.sampler.supercircuit is not sc:
             raise ValueError("the sampler samples another SuperCircuit than the model's")
         identity = {**(identity or {}), "supercircuit": sc.space, "n_wires": sc.n_wires,
-                    "n_blocks": sc.n_blocks, "gene_space": [list(r) for r in sc.gene_space],
+                    "n_blocks": sc.n_blocks, "init_scale": sc.init_scale, "gene_space": [list(r) for r in sc.gene_space],
                     **self.sampler.settings()}
         super().__init__(model, data, config, out_dir, identity=identity, progress=progress,
                          on_epoch=on_epoch)

@@ -65,7 +65,7 @@ def test_gene_errors_name_the_problem_and_repair_fixes_them():
 
 
 def test_subcircuits_share_the_store_and_gradients_flow_into_it():
-    sc = SuperCircuit("u3cu3", 4, 3, seed=1)
+    sc = SuperCircuit("u3cu3", 4, 3, init_scale=1.0, seed=1)  # generic angles: no zero gradient
     model = SubCircuitQNN(sc, "4x4_ryzxy", n_classes=4)
     gene = (2, 3, 4, 1, 1, 1, 2)
     model.set_gene(gene)
@@ -96,6 +96,10 @@ def test_sampling_front_restricted_and_progressive_shrinking():
     assert shrink.next() == sc.largest  # epoch 0: the largest only
     shrink.set_epoch(2)
     assert all(g >= hi - math.ceil((hi - lo) / 2) for g, (lo, hi) in zip(shrink.next(), sc.gene_space))
+    sandwich = Sampler(sc, "restricted", k=2, largest_every=2, seed=0)
+    genes = [sandwich.next() for _ in range(6)]
+    assert genes[1::2] == [sc.largest] * 3 and sc.largest not in genes[0::2]
+    assert sum(a != b for a, b in zip(genes[0], genes[2])) <= 2  # restricted across the sandwich
     with pytest.raises(ValueError, match="unknown sampling strategy"):
         Sampler(sc, "back")
 
@@ -104,8 +108,9 @@ def test_super_training_resumes_exactly_and_refuses_another_run(data, tmp_path):
     def trainer(out, k=2, on_epoch=None):
         sc = SuperCircuit("zzry", 4, 3, seed=0)
         model = SubCircuitQNN(sc, "4x4_ryzxy", n_classes=4)
-        return SuperTrainer(model, data, TrainConfig(epochs=3, batch_size=128, warmup_epochs=1, seed=0),
-                            out, sampler=Sampler(sc, k=k, seed=0), progress=False, on_epoch=on_epoch)
+        return SuperTrainer(model, data, TrainConfig(epochs=3, batch_size=256, warmup_epochs=1, seed=0),
+                            out, sampler=Sampler(sc, k=k, largest_every=3, seed=0), progress=False,
+                            on_epoch=on_epoch)
 
     whole = trainer(tmp_path / "a")
     whole.fit()
@@ -118,7 +123,7 @@ def test_super_training_resumes_exactly_and_refuses_another_run(data, tmp_path):
     resumed = trainer(tmp_path / "b")
     resumed.fit(resume=True)
     assert torch.equal(resumed.model.supercircuit.weights, whole.model.supercircuit.weights)
-    assert resumed.sampler.previous == whole.sampler.previous
+    assert (resumed.sampler.previous, resumed.sampler.step) == (whole.sampler.previous, whole.sampler.step)
     with pytest.raises(ValueError, match="different run.*k: 2 there, 3 here"):
         trainer(tmp_path / "b", k=3).fit(resume=True)
 
