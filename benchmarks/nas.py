@@ -35,6 +35,7 @@ iteration); record: ``run.json`` beside them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import sys
@@ -156,8 +157,7 @@ def _check(args) -> None:
 
 
 def run(args: argparse.Namespace) -> Report:
-    from qml.nas import SubCircuitQNN, SuperCircuit
-    from qml.nas.search import get_scorer_factory
+    from qml.nas.search import get_scorer_factory, make_executor
 
     _check(args)
     torch.set_num_threads(args.threads)
@@ -170,6 +170,8 @@ def run(args: argparse.Namespace) -> Report:
         raise ValueError(f"--device-qubits {n_physical}: the task needs {n_wires} qubits")
     factory = None if args.quality else get_scorer_factory(args.scorer)
     options = _options(args.scorer_option)
+    if args.shrink_epochs is None:
+        args.shrink_epochs = args.super_epochs // 2
     out = _out_dir(args, task)
     settings = {k: v for k, v in vars(args).items() if k not in ("module_name", "json", "markdown")}
     settings.update(task=task, split=data.split, sizes=data.sizes(), out=str(out),
@@ -179,15 +181,24 @@ def run(args: argparse.Namespace) -> Report:
     def save_record():
         atomic_write_text(out / "run.json", json.dumps(record, indent=2, default=str) + "\n")
 
+    with contextlib.ExitStack() as stack:
+        # the executor first: an unreachable cluster is an error before any training
+        executor = None if args.quality else stack.enter_context(make_executor(args.executor,
+                                                                               args.workers))
+        return _stages(args, data, encoder, n_wires, n_physical, factory, options, out, record,
+                       save_record, executor)
+
+
+def _stages(args, data, encoder, n_wires, n_physical, factory, options, out, record, save_record,
+            executor) -> Report:
+    from qml.nas import SubCircuitQNN, SuperCircuit
+    from qml.nas.train import Sampler, SuperTrainer
+
     # 1. SuperCircuit
     _stage(args, f"1. SuperCircuit training: {args.space} x{args.super_blocks}, {args.super_epochs} epochs")
     sc = SuperCircuit(args.space, n_wires, args.super_blocks, init_scale=args.init_scale,
                       seed=args.seed)
     super_model = SubCircuitQNN(sc, encoder, n_classes=data.n_classes)
-    from qml.nas.train import Sampler, SuperTrainer
-
-    if args.shrink_epochs is None:
-        args.shrink_epochs = args.super_epochs // 2
     sampler = Sampler(sc, args.sampling, k=args.k, shrink_epochs=args.shrink_epochs,
                       largest_every=args.largest_every, seed=args.seed)
     super_config = TrainConfig(epochs=args.super_epochs, batch_size=args.batch_size, lr=args.super_lr,
@@ -199,7 +210,7 @@ def run(args: argparse.Namespace) -> Report:
     if args.quality:
         return _quality(args, sc, super_model, data, encoder, out, record, save_record)
     return _pipeline(args, sc, super_model, data, encoder, n_physical, factory, options, out,
-                     record, save_record)
+                     record, save_record, executor)
 
 
 def _qnn(ansatz, encoder, data, seed: int) -> QNN:
@@ -247,10 +258,10 @@ def _quality(args, sc, super_model, data, encoder, out, record, save_record) -> 
 
 
 def _pipeline(args, sc, super_model, data, encoder, n_physical, factory, options, out, record,
-              save_record) -> Report:
+              save_record, executor) -> Report:
     from qml.nas.baselines import human_baseline, random_baseline
     from qml.nas.prune import PrunedQNN, PruneTrainer
-    from qml.nas.search import Evolution, SearchConfig, make_executor, plot_search
+    from qml.nas.search import Evolution, SearchConfig, plot_search
     from qml.nas.train import evaluate_genes
 
     # 2. co-search
@@ -262,11 +273,10 @@ def _pipeline(args, sc, super_model, data, encoder, n_physical, factory, options
                           crossovers=args.crossovers, mutation_prob=args.mutation_prob,
                           iterations=args.search_iters, n_physical=n_physical, seed=args.seed)
     resume = args.resume and (out / "search" / "search.json").exists()
-    with make_executor(args.executor, args.workers) as executor:
-        evolution = Evolution(sc, scorer, encoder, config, out / "search", executor=executor,
-                              identity={"scorer_name": args.scorer, "scorer_options": options},
-                              progress=not args.no_progress)
-        found = evolution.run(resume=resume)
+    evolution = Evolution(sc, scorer, encoder, config, out / "search", executor=executor,
+                          identity={"scorer_name": args.scorer, "scorer_options": options},
+                          progress=not args.no_progress)
+    found = evolution.run(resume=resume)
     gene, mapping, searched = found["gene"], found["mapping"], found["circuit"]
     record["search"] = {k: v for k, v in found.items() if k != "circuit"}
     save_record()
@@ -288,8 +298,9 @@ def _pipeline(args, sc, super_model, data, encoder, n_physical, factory, options
         result = _train(name, model, data, _config(args), out, args)
         models[name] = model
         fitness[name] = scorer((encoder.circuit(sc.n_wires) + ansatz).to_json(), model.param_dict(), mp)
-        record[name] = {"summary": {k: v for k, v in result.items() if k != "history"},
-                        "mapping": list(mp), "circuit": ansatz.to_json()}
+        record.setdefault("trained", {})[name] = {
+            "summary": {k: v for k, v in result.items() if k != "history"}, "mapping": list(mp),
+            "circuit": ansatz.to_json()}
         report.add(model=name, blocks=blocks, params=len(ansatz.parameters), gates=len(ansatz.gates),
                    depth=ansatz.depth(), mapping=" ".join(map(str, mp)), fitness=fitness[name],
                    valid_acc=result["valid_acc"], test_acc=result["test_acc"])

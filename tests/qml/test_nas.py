@@ -284,6 +284,8 @@ def test_nas_command_runs_the_pipeline_and_resumes(tmp_path):
     rows = json.loads(record.read_text())["rows"]
     assert [r["model"] for r in rows] == ["human", "random", "search", "search + pruning 0.25"]
     assert rows[3]["params"] < rows[2]["params"] and (out / "search.png").exists()
+    saved = json.loads((out / "run.json").read_text())
+    assert len(saved["search"]["history"]) == 2 and set(saved["trained"]) == {"human", "random", "search"}
     assert main(argv) == 2  # the run is there: refused without --resume
     assert main(argv + ["--resume"]) == 0
     assert json.loads(record.read_text())["rows"] == rows
