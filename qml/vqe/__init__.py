@@ -1,0 +1,38 @@
+"""VQE on molecules: Hamiltonians as Pauli sums, the UCCSD ansatz, and the optimisation loop.
+
+``import qml.vqe`` is cheap: nothing of torch, qiskit or the chemistry packages loads until
+an attribute is used, and the chemistry packages only by ``python -m qml.vqe.generate``.
+
+Example:
+    >>> from qml.vqe import load_hamiltonian, uccsd, vqe
+    >>> h2 = load_hamiltonian("h2")
+    >>> result = vqe(uccsd(h2), h2, steps=60, lr=0.1, progress=False)
+    >>> abs(result.energy - h2.exact_energy) < 1.6e-3
+    True
+"""
+
+from importlib import import_module
+
+_EXPORTS = {
+    "Hamiltonian": "qml.vqe.hamiltonian", "load_hamiltonian": "qml.vqe.hamiltonian",
+    "known_molecules": "qml.vqe.hamiltonian",
+    "uccsd": "qml.vqe.ansatz", "hardware_efficient": "qml.vqe.ansatz",
+    "hartree_fock": "qml.vqe.ansatz", "pauli_rotation": "qml.vqe.ansatz",
+    "excitations": "qml.vqe.ansatz",
+    "vqe": "qml.vqe.optimize", "VQEResult": "qml.vqe.optimize", "energy": "qml.vqe.optimize",
+    "estimate_energy": "qml.vqe.optimize",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'qml.vqe' has no attribute {name!r}")
+
+
+def __dir__():
+    return __all__
