@@ -43,6 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="comma-separated device names (default santiago)")
     parser.add_argument("--space", default="u3cu3", help=f"design space (default u3cu3); of {', '.join(SPACES)}")
     parser.add_argument("--blocks", type=int, default=2)
+    parser.add_argument("--noise-scale", type=float, default=1.0,
+                        help="multiply every error rate of the devices (harsher than the snapshots: e.g. 5)")
     parser.add_argument("--T", type=float, default=1.0, help="noise factor of the injection (default 1)")
     parser.add_argument("--levels", type=int, default=5, help="quantization levels (default 5)")
     parser.add_argument("--limit", type=float, default=1.0, help="quantization range [-limit, limit]")
@@ -68,6 +70,10 @@ def run(args: argparse.Namespace) -> Report:
     torch.set_num_threads(args.threads)
     tasks = [t for t in args.tasks.split(",") if t]
     devices = [Device.from_name(d) for d in args.devices.split(",") if d]
+    if args.noise_scale <= 0:
+        raise ValueError(f"--noise-scale must be positive, got {args.noise_scale}")
+    if args.noise_scale != 1:
+        devices = [d.scaled(args.noise_scale) for d in devices]
     for name in tasks:
         if name not in TASKS:
             raise ValueError(f"unknown task {name!r}; tasks: {', '.join(TASKS)}")
@@ -101,6 +107,7 @@ def run(args: argparse.Namespace) -> Report:
                     row["noise_free"] = result["noise_free_acc"]
             row["gain"] = row["+norm+inject+quant"] - row["baseline"]
             report.add(**row)
+            report.notes.append(_transpiled(args, data, device))
     gains = [r["gain"] for r in report.rows]
     report.notes.append(f"average gain of the full NAT over the baseline on the device: "
                         f"{100 * sum(gains) / len(gains):+.1f} points over {len(gains)} (task, device) pairs")
@@ -115,8 +122,9 @@ def _variant(args, data, device, variant: str, out: Path, x_test, y_test) -> dic
     from noise.nat import NATModel
 
     normalize, inject, quant = VARIANTS[variant]
-    run_dir = out / data.name / (device.name if inject else "noise-free") / variant
-    done = run_dir / f"result-{device.name}-{args.backend}.json"
+    slug = device.name.replace("*", "x")                       # a scaled device: santiago*5 -> santiagox5
+    run_dir = out / data.name / (slug if inject else "noise-free") / variant
+    done = run_dir / f"result-{slug}-{args.backend}.json"
     if done.exists():
         return json.loads(done.read_text())
     encoder = get_encoder(data.encoder, data.n_wires)
@@ -138,6 +146,17 @@ def _variant(args, data, device, variant: str, out: Path, x_test, y_test) -> dic
               "train_s": trainer.wall_s}
     atomic_write_text(done, json.dumps(result, indent=2) + "\n")
     return result
+
+
+def _transpiled(args, data, device) -> str:
+    """The training circuit's size on the device: gate counts and depth after transpiling."""
+    from noise.program import noisy_program
+
+    qnn = QNN(data.n_wires, get_encoder(data.encoder, data.n_wires),
+              build_space(args.space, data.n_wires, args.blocks), n_classes=data.n_classes)
+    p = noisy_program(qnn.template, device)
+    return (f"{data.name} on {device.name}: qubits {list(p.qubits)}, transpiled "
+            f"{', '.join(f'{k} {v}' for k, v in sorted(p.count_ops.items()))}, depth {p.depth}")
 
 
 def _plot(report: Report, path: Path) -> None:
