@@ -292,9 +292,14 @@ def _train(args) -> Report:
             raise ValueError(f"unknown --arch {a!r}; choose gt and/or mlp")
     config = FitConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, patience=args.patience,
                        seed=_seed(args))
+    out = _out(args)
+    if args.resume:  # checked before any work
+        missing = [a for a in archs if not (out / f"quest_{a}{args.tag}" / "last.pt").exists()]
+        if missing:
+            raise ValueError(f"nothing to resume for {missing}: no "
+                             f"{' or '.join(str(out / f'quest_{a}{args.tag}' / 'last.pt') for a in missing)}")
     datasets = _datasets(args.data)
     graphs, records = _split_graphs(args, datasets)
-    out = _out(args)
     report = Report(title="qml-bench quest train: PST regression (RMSE, R^2 per split and kind)",
                     columns=["model", "split", "kind", "n", "rmse", "mae", "r2", "best_epoch", "train_s"],
                     config={"data": list(args.data), "holdout_device": args.holdout_device,
@@ -399,9 +404,14 @@ def _eval(args) -> Report:
                 continue
             pred = predict(model, graphs[name])
             true = np.array([g.y.item() for g in graphs[name]])
-            kinds = np.array([r["kind"] if r["kind"] != "algorithm" else r["kind"] for r in records[name]])
-            for kind in ["all", *sorted(set(kinds))]:
-                mask = np.ones(len(true), bool) if kind == "all" else kinds == kind
+            kinds = np.array([r["kind"] for r in records[name]])
+            groups = ["all", *sorted(set(kinds))]
+            if name == "test":  # and per algorithm family
+                families = np.array([f"{r['kind']}/{r['family']}" for r in records[name]])
+                groups += sorted({f for f, k in zip(families, kinds) if k != "random"})
+            for kind in groups:
+                mask = (np.ones(len(true), bool) if kind == "all" else
+                        families == kind if "/" in kind else kinds == kind)
                 m = metrics(pred[mask], true[mask])
                 report.add(model=label, split=name, kind=kind, n=m["n"], rmse=m["rmse"], mae=m["mae"], r2=m["r2"])
             if name == "test":

@@ -92,6 +92,8 @@ def compile_for(circuit: Circuit, device, seed: int = 0, optimization_level: int
         raise ValueError(f"device {device.name} lacks basis gate(s) {missing}; QuEst models circuits "
                          f"in the basis {list(PHYSICAL_GATES)}")
     width = len(used_qubits(circuit))
+    if width == 0:
+        raise ValueError("the circuit has no gates: there is nothing to run")
     if width > device.n_qubits:
         raise ValueError(f"the circuit uses {width} qubits but device {device.name} has "
                          f"{device.n_qubits}")
@@ -103,7 +105,11 @@ def compile_for(circuit: Circuit, device, seed: int = 0, optimization_level: int
     from qiskit import transpile
     from qiskit.transpiler import CouplingMap
 
-    qc = _gates_only(circuit, circuit.n_wires).to_qiskit()
+    logical = _gates_only(circuit, circuit.n_wires)
+    if circuit.n_wires > device.n_qubits:  # idle wires of a wide register: dropped
+        used = used_qubits(circuit)
+        logical = logical.relabel({w: k for k, w in enumerate(used)}, len(used))
+    qc = logical.to_qiskit()
     try:
         compiled = transpile(qc, basis_gates=list(PHYSICAL_GATES), coupling_map=CouplingMap(device.coupling_map),
                              optimization_level=optimization_level, seed_transpiler=seed)
