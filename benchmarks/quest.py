@@ -271,12 +271,13 @@ def _datasets(paths):
 
 def _split_graphs(args, datasets):
     """{split: [graphs]}, with the record of each graph kept beside it."""
-    from noise.fidelity.train import SPLITS, graphs_of, split
+    from noise.fidelity.train import SPLITS, check_holdout, graphs_of, split
 
     out = {s: [] for s in SPLITS}
     records = {s: [] for s in SPLITS}
+    check_holdout([r for ds in datasets for r in ds.records], args.holdout_device, args.holdout_family)
     for ds in datasets:
-        for name, recs in split(ds.records, args.holdout_device, args.holdout_family, seed=0).items():
+        for name, recs in split(ds.records, args.holdout_device, args.holdout_family, seed=0, check=False).items():
             out[name] += graphs_of(ds, recs, progress=False)
             records[name] += recs
     return out, records

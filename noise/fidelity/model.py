@@ -131,14 +131,29 @@ def build_model(arch: str, **hparams) -> nn.Module:
     raise ValueError(f"unknown model architecture {arch!r}; choose one of {', '.join(ARCHS)}")
 
 
-@torch.no_grad()
+class GraphBatch:
+    """Graphs joined into one disconnected graph (what the models read): ``x``, ``edge_index``
+    (offset per graph), ``edge_attr``, ``u`` (one row per graph), ``batch`` (graph of each node)."""
+
+    def __init__(self, graphs: Sequence):
+        sizes = torch.tensor([g.num_nodes for g in graphs])
+        offsets = torch.cumsum(sizes, 0) - sizes
+        edges = torch.tensor([g.edge_index.shape[1] for g in graphs])
+        self.x = torch.cat([g.x for g in graphs])
+        self.edge_index = torch.cat([g.edge_index for g in graphs], 1) + torch.repeat_interleave(offsets, edges)
+        self.edge_attr = torch.cat([g.edge_attr for g in graphs])
+        self.u = torch.cat([g.u for g in graphs])
+        self.batch = torch.repeat_interleave(torch.arange(len(graphs)), sizes)
+        self.num_graphs = len(graphs)
+
+
+@torch.inference_mode()
 def predict(model: nn.Module, graphs: Sequence, batch_size: int = 512) -> np.ndarray:
     """The predicted PST of each graph, in batches of ``batch_size`` graphs."""
-    from torch_geometric.loader import DataLoader
-
+    graphs = list(graphs)
     was_training = model.training
     model.eval()
-    out = [model(b) for b in DataLoader(list(graphs), batch_size=batch_size, shuffle=False)]
+    out = [model(GraphBatch(graphs[k:k + batch_size])) for k in range(0, len(graphs), batch_size)]
     model.train(was_training)
     return torch.cat(out).numpy() if out else np.zeros(0)
 
@@ -205,5 +220,5 @@ def load_model(path: str | os.PathLike | None = None) -> tuple[nn.Module, dict]:
     return model, dict(record.get("meta", {}))
 
 
-__all__ = ["ARCHS", "CircuitMLP", "GraphTransformer", "SHIPPED", "build_model", "layout_difference", "load_model",
+__all__ = ["ARCHS", "CircuitMLP", "GraphBatch", "GraphTransformer", "SHIPPED", "build_model", "layout_difference", "load_model",
            "predict", "save_model"]

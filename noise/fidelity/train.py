@@ -78,17 +78,15 @@ def graphs_of(dataset, records: Sequence[dict] | None = None, progress: bool = F
 
 
 def split(records: Sequence[dict], holdout_device: str | None = None, holdout_family: str | None = None,
-          seed: int = 0) -> dict[str, list[dict]]:
+          seed: int = 0, check: bool = True) -> dict[str, list[dict]]:
     """Records per split. By default a hash of (seed, kind, id) puts 10% in test, 10% in valid;
     with ``holdout_device`` / ``holdout_family`` the test split is every record of that device /
-    algorithm family, and the rest is split 90/10 into train and valid."""
+    algorithm family, and the rest is split 90/10 into train and valid. ``check``: a held-out
+    device or family that no record has is an error (pass False when splitting one of several
+    data sets, and check their union with :func:`check_holdout`)."""
+    if check:
+        check_holdout(records, holdout_device, holdout_family)
     out: dict[str, list[dict]] = {s: [] for s in SPLITS}
-    if holdout_device is not None and not any(r["device"] == holdout_device for r in records):
-        raise ValueError(f"no record ran on device {holdout_device!r}; devices in the data: "
-                         f"{sorted({r['device'] for r in records})}")
-    if holdout_family is not None and not any(r["family"] == holdout_family for r in records):
-        raise ValueError(f"no record of family {holdout_family!r}; families in the data: "
-                         f"{sorted({r['family'] for r in records})}")
     for r in records:
         bucket = zlib.crc32(f"{seed}:{r['kind']}:{r['id']}".encode()) % 10
         if holdout_device is not None or holdout_family is not None:
@@ -97,6 +95,16 @@ def split(records: Sequence[dict], holdout_device: str | None = None, holdout_fa
         else:
             out["test" if bucket == 0 else "valid" if bucket == 1 else "train"].append(r)
     return out
+
+
+def check_holdout(records: Sequence[dict], holdout_device: str | None, holdout_family: str | None) -> None:
+    """A ValueError unless some record ran on ``holdout_device`` / is of ``holdout_family``."""
+    if holdout_device is not None and not any(r["device"] == holdout_device for r in records):
+        raise ValueError(f"no record ran on device {holdout_device!r}; devices in the data: "
+                         f"{sorted({r['device'] for r in records})}")
+    if holdout_family is not None and not any(r["family"] == holdout_family for r in records):
+        raise ValueError(f"no record of family {holdout_family!r}; families in the data: "
+                         f"{sorted({r['family'] for r in records})}")
 
 
 def metrics(pred, true) -> dict:
@@ -236,4 +244,4 @@ class FidelityTrainer:
         return self.finish()
 
 
-__all__ = ["FidelityTrainer", "FitConfig", "SPLITS", "graphs_of", "metrics", "split"]
+__all__ = ["FidelityTrainer", "FitConfig", "SPLITS", "check_holdout", "graphs_of", "metrics", "split"]
