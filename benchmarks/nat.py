@@ -174,7 +174,7 @@ def _plot(report: Report, path: Path) -> None:
     ax.set_xticks(range(len(rows)), [f"{r['task']}\n{r['device']}" for r in rows])
     ax.set_ylabel("test accuracy")
     ax.set_ylim(0, 1)
-    ax.legend(fontsize=8, ncol=3, loc="lower center")
+    ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
     ax.set_title("QuantumNAT: accuracy on the device")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
