@@ -9,7 +9,7 @@ Example:
     tensor([[0.5000, 0.0000, 0.0000, 0.5000]])
 """
 
-from importlib import import_module
+from qml.lazy import lazy_exports
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -25,16 +25,4 @@ _EXPORTS = {
     "SPACES": "qml.layers",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'qml' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(globals(), "qml", _EXPORTS)

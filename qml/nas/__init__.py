@@ -12,7 +12,7 @@
 - :mod:`qml.nas.baselines`: human and random baselines.
 """
 
-from importlib import import_module
+from qml.lazy import lazy_exports
 
 _EXPORTS = {
     "SuperCircuit": "qml.nas.supercircuit", "SubCircuitQNN": "qml.nas.supercircuit",
@@ -25,16 +25,4 @@ _EXPORTS = {
     "human_baseline": "qml.nas.baselines", "random_baseline": "qml.nas.baselines",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'qml.nas' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(globals(), "qml.nas", _EXPORTS)

@@ -11,7 +11,7 @@ Example:
     True
 """
 
-from importlib import import_module
+from qml.lazy import lazy_exports
 
 _EXPORTS = {
     "Hamiltonian": "qml.vqe.hamiltonian", "load_hamiltonian": "qml.vqe.hamiltonian",
@@ -23,16 +23,4 @@ _EXPORTS = {
     "estimate_energy": "qml.vqe.optimize",
 }
 
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        value = getattr(import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'qml.vqe' has no attribute {name!r}")
-
-
-def __dir__():
-    return __all__
+__getattr__, __dir__, __all__ = lazy_exports(globals(), "qml.vqe", _EXPORTS)

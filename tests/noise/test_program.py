@@ -11,7 +11,7 @@ from noise.aer import expectations
 from noise.devices import Device
 from noise.program import density_expectations, injected_expectations, noisy_program, scale_pauli_probs
 
-from ..qml.conftest import random_circuit
+from ..qml.conftest import assert_matches_finite_differences, random_circuit
 from .conftest import line_device
 
 torch.set_num_threads(1)  # the suite shares two cores
@@ -77,13 +77,7 @@ def test_density_gradients_through_a_device_match_finite_differences(santiago):
     c = qml.Circuit(2).ry(0, qml.Input(0)).u3(1, "a", "b", 0.2).cx(0, 1).crz(1, 0, "a")
     x = torch.rand(3, 1, dtype=torch.float64)
     loss = lambda p: density_expectations(c, santiago, p, x, dtype=torch.complex128).sum()
-    p = torch.tensor([0.3, -0.8], dtype=torch.float64, requires_grad=True)
-    loss(p).backward()
-    for k in range(2):
-        e = torch.zeros(2, dtype=torch.float64)
-        e[k] = 1e-6
-        numeric = (loss(p.detach() + e) - loss(p.detach() - e)) / 2e-6
-        assert abs(p.grad[k].item() - numeric.item()) < 1e-7
+    assert_matches_finite_differences(loss, torch.tensor([0.3, -0.8], dtype=torch.float64))
 
 
 def test_the_program_is_the_transpiled_circuit_with_its_noise(santiago):

@@ -34,3 +34,16 @@ def random_circuit(n_wires: int, depth: int, rng: random.Random, gates=ALL_GATES
 @pytest.fixture
 def rng():
     return random.Random(1234)
+
+
+def assert_matches_finite_differences(loss, params, tol: float = 1e-7, h: float = 1e-6) -> None:
+    """``loss(params)``'s autograd gradient against central differences, entry by entry."""
+    import torch
+
+    p = params.detach().clone().requires_grad_(True)
+    loss(p).backward()
+    for k in range(p.numel()):
+        e = torch.zeros_like(p)
+        e.view(-1)[k] = h
+        numeric = (loss(p.detach() + e) - loss(p.detach() - e)) / (2 * h)
+        assert abs(p.grad.view(-1)[k].item() - numeric.item()) < tol, (k, p.grad.view(-1)[k].item(), numeric.item())

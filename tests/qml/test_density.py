@@ -11,7 +11,7 @@ from qml import Circuit, Input
 from qml.interop import reverse_bits_matrix
 from qml.sim.density import Channel, density_expval_z, density_probabilities, simulate_density
 
-from .conftest import random_circuit
+from .conftest import assert_matches_finite_differences, random_circuit
 
 
 def _ours(channel) -> np.ndarray:
@@ -75,14 +75,7 @@ def test_gradients_match_finite_differences():
         rho = simulate_density(c, p, x, channels=channels, dtype=torch.complex128)
         return (density_expval_z(rho, readout) * torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)).sum()
 
-    p = torch.rand(3, dtype=torch.float64, requires_grad=True)
-    loss(p).backward()
-    h = 1e-6
-    for k in range(3):
-        e = torch.zeros(3, dtype=torch.float64)
-        e[k] = h
-        numeric = (loss(p.detach() + e) - loss(p.detach() - e)) / (2 * h)
-        assert abs(p.grad[k].item() - numeric.item()) < 1e-7
+    assert_matches_finite_differences(loss, torch.rand(3, dtype=torch.float64))
 
 
 def test_readout_confusion_acts_on_its_wire_only():

@@ -12,7 +12,7 @@ from qml import Circuit, Input
 from qml.sim.density import Channel, density_expval_z, simulate_density
 from qml.sim.errors import PauliErrors, sample_pauli_errors
 
-from .conftest import random_circuit
+from .conftest import assert_matches_finite_differences, random_circuit
 
 LETTERS = "ixyz"
 
@@ -96,15 +96,9 @@ def test_gradients_with_errors_match_finite_differences():
     x = torch.rand(5, 1, dtype=torch.float64)
     w = torch.tensor([1.0, -0.5, 2.0], dtype=torch.float64)
     for gradient in ("autograd", "adjoint"):
-        p = torch.rand(3, dtype=torch.float64, requires_grad=True)
         loss = lambda q: (qml.expval_z(qml.simulate(c, q, x, errors=errors, dtype=torch.complex128,
                                                     gradient=gradient)) * w).sum()
-        loss(p).backward()
-        for k in range(3):
-            e = torch.zeros(3, dtype=torch.float64)
-            e[k] = 1e-6
-            numeric = (loss(p.detach() + e) - loss(p.detach() - e)) / 2e-6
-            assert abs(p.grad[k].item() - numeric.item()) < 1e-7
+        assert_matches_finite_differences(loss, torch.rand(3, dtype=torch.float64))
 
 
 @pytest.mark.parametrize("call, match", [
