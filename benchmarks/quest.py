@@ -87,7 +87,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=64, help="graphs per step (default 64)")
     p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate (default 2e-3)")
     p.add_argument("--hidden", type=int, default=16, help="width (default 16: fast inference)")
-    p.add_argument("--layers", type=int, default=2, help="TransformerConv layers (default 2)")
+    p.add_argument("--layers", type=int, default=1, help="TransformerConv layers (default 1: the shipped model)")
     p.add_argument("--heads", type=int, default=2, help="attention heads (default 2)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/quest_ARCH/last.pt")
     p.add_argument("--tag", default="", help="suffix of the model file names (quest_ARCH{TAG}.pt)")
