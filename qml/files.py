@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -140,7 +141,7 @@ def load_checkpoint(path: str | os.PathLike, *, kind: str = "checkpoint",
         raise ValueError(f"{path} is not a {kind}: it is not a torch.save file of tensors and plain "
                          f"containers (corrupt, or written by something else)") from None
     except (EOFError, RuntimeError, KeyError, IndexError, ValueError, TypeError, AttributeError,
-            UnicodeDecodeError):
+            UnicodeDecodeError, struct.error):
         raise ValueError(f"{path} is not a readable {kind}: truncated or corrupt") from None
     except OSError as err:
         raise ValueError(f"cannot read {kind} {path}: {err.strerror or err}") from None

@@ -63,7 +63,8 @@ def _bad_files(tmp_path):
     (tmp_path / "pickle.pt").write_bytes(pickle.dumps(Path("x")))
     torch.save([torch.ones(1)], tmp_path / "list.pt")
     (tmp_path / "dir.pt").mkdir()
-    return {"half.pt": "truncated or corrupt", "empty.pt": "is empty",
+    (tmp_path / "legacy.pt").write_bytes(b"\x80\x02J\x00")      # a legacy header cut short: struct.error
+    return {"half.pt": "truncated or corrupt", "empty.pt": "is empty", "legacy.pt": "truncated or corrupt",
             "random.pt": "not a", "text.pt": "not a", "pickle.pt": "tensors and plain containers",
             "list.pt": "holds a list", "dir.pt": "is a directory", "missing.pt": "does not exist"}
 
