@@ -9,7 +9,7 @@ Example:
     tensor([[0.5000, 0.0000, 0.0000, 0.5000]])
 """
 
-from qml.lazy import lazy_exports
+from importlib import import_module
 
 # public name -> module that defines it
 _EXPORTS = {
@@ -24,5 +24,24 @@ _EXPORTS = {
     "Encoder": "qml.layers", "AmplitudeEncoder": "qml.layers", "ENCODERS": "qml.layers",
     "SPACES": "qml.layers",
 }
+
+
+def lazy_exports(namespace: dict, package: str, exports: dict[str, str]):
+    """``(__getattr__, __dir__, __all__)`` of a package whose public name ``n`` is the ``n`` of module
+    ``exports[n]``, imported on first use (qml, qml.vqe and qml.nas are built this way)."""
+    names = sorted(exports)
+
+    def __getattr__(name):
+        if name in exports:
+            value = getattr(import_module(exports[name]), name)
+            namespace[name] = value
+            return value
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    def __dir__():
+        return names
+
+    return __getattr__, __dir__, names
+
 
 __getattr__, __dir__, __all__ = lazy_exports(globals(), "qml", _EXPORTS)

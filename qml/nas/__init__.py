@@ -12,7 +12,7 @@
 - :mod:`qml.nas.baselines`: human and random baselines.
 """
 
-from qml.lazy import lazy_exports
+from qml import lazy_exports
 
 _EXPORTS = {
     "SuperCircuit": "qml.nas.supercircuit", "SubCircuitQNN": "qml.nas.supercircuit",

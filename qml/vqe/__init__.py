@@ -11,7 +11,7 @@ Example:
     True
 """
 
-from qml.lazy import lazy_exports
+from qml import lazy_exports
 
 _EXPORTS = {
     "Hamiltonian": "qml.vqe.hamiltonian", "load_hamiltonian": "qml.vqe.hamiltonian",

@@ -89,4 +89,4 @@ def test_files_is_a_leaf_that_loads_nothing_else_of_qml():
     code = ("import sys, qml.files; "
             "print(sorted(m for m in sys.modules if m.startswith('qml') or m == 'torch'))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['qml', 'qml.files', 'qml.lazy']"  # qml.lazy: the package's own lazy exports
+    assert out.stdout.strip() == "['qml', 'qml.files']"
