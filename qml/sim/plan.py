@@ -36,6 +36,7 @@ from qml.sim import kernels
 from qml.sim.cache import CircuitCache
 
 FUSE_WIDTH = 5
+SITE_WIDTH = 2          # blocks holding error sites: their operand is a product per sample
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Step:
     batched: bool = False                   # operand per sample (a single per-sample gate)
     constant: bool = False                  # the operand depends on no parameter or input
     site: int = -1                          # a Pauli error site: its column of the draws
+    noisy: tuple = ()                       # sites inside the block: (gates before it, site, Pauli table)
     _index: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -62,6 +64,7 @@ class _Block:
     fusable: bool
     site: int = -1
     site_wires: tuple = ()
+    sites: list = field(default_factory=list)   # (gates before it, site, wires): errors inside the block
 
 
 class _Layout:
@@ -181,11 +184,18 @@ class Plan:
         pending = sorted(((pos, k, wires) for k, (pos, (_, wires)) in enumerate(sites)), reverse=True)
 
         def joinable(b: int, wires: set) -> bool:
-            return b >= 0 and blocks[b].fusable and len(blocks[b].wires | wires) <= width
+            if b < 0 or not blocks[b].fusable:
+                return False
+            return len(blocks[b].wires | wires) <= (SITE_WIDTH if blocks[b].sites else width)
 
         def add_sites(before: int) -> None:        # the sites that follow plan gates < before
             while pending and pending[-1][0] <= before:
                 _, k, wires = pending.pop()
+                owners = {owner.get(w, -1) for w in wires}
+                b = owners.pop() if len(owners) == 1 else -1
+                if b >= 0 and blocks[b].fusable and len(blocks[b].wires) <= SITE_WIDTH:
+                    blocks[b].sites.append((len(blocks[b].ops), k, wires))   # a factor of the block
+                    continue
                 blocks.append(_Block(set(wires), [], False, site=k, site_wires=wires))
                 for w in wires:
                     owner[w] = len(blocks) - 1
@@ -217,6 +227,10 @@ class Plan:
                         site=block.site)
         ops = [self.gates[i] for i in block.ops]
         constant = not any(_reads(op, (Param, Input)) for op in ops)
+        if block.sites:
+            wires = tuple(sorted(block.wires))
+            noisy = tuple((before, k, _pauli_table(wires, site_wires)) for before, k, site_wires in block.sites)
+            return Step(kernels.KERNELS["dense"](self.n, wires), tuple(block.ops), noisy=noisy)
         if len(ops) == 1 and _gathered(ops[0]):  # only a single gate makes a block this wide
             kernel = kernels.KERNELS["permutation"](self.n, ops[0].wires, ops[0].gate.perm)
             return Step(kernel, tuple(block.ops), constant=True)
@@ -285,24 +299,27 @@ class Plan:
         else:
             shared, batched = self._buffers(layout, params, inputs, batch, dtype, device)
             operands = [None if not step.trainable or step.site >= 0 else
-                        self._operand(step, layout, shared, batched, device) for step in steps]
+                        self._operand(step, layout, shared, batched, device, reduce=not step.noisy)
+                        for step in steps]
             if constant:
                 self._cache[key] = (shared, operands)
         if errors is not None:   # a site where no sample drew an error is skipped
             active = errors.draws.any(0).tolist()
-            operands = [m if step.site < 0 else errors.draws[:, step.site] if active[step.site] else None
+            operands = [_with_errors(step, m, errors.draws, active) if step.noisy else
+                        m if step.site < 0 else errors.draws[:, step.site] if active[step.site] else None
                         for step, m in zip(steps, operands)]
         state = None
         if start:
             state = self._product_state(start, layout, shared, None if constant else batched, batch, device)
         return state, steps, operands
 
-    def _operand(self, step: Step, layout: _Layout, shared, batched, device) -> torch.Tensor:
+    def _operand(self, step: Step, layout: _Layout, shared, batched, device, reduce: bool = True):
+        """The step's operand; with ``reduce=False`` its gate factors (m, D, D), unmultiplied."""
         index = step._index.get(device)
         if index is None:
             index = step._index[device] = self._step_index(step, layout).to(device)
         values = batched[index].movedim(-1, 0) if step.batched else shared[index]
-        return _product(values, step.diagonal, step.batched)
+        return _product(values, step.diagonal, step.batched) if reduce else values
 
     def _buffers(self, layout: _Layout, params, inputs, batch, dtype, device):
         real_dtype = torch.empty(0, dtype=dtype).real.dtype
@@ -370,6 +387,44 @@ class Plan:
         for step, m in zip(steps, operands):
             state = step.kernel.apply(state, m)
         return state
+
+
+def _pauli_table(wires: tuple[int, ...], site_wires: tuple[int, ...]) -> torch.Tensor:
+    """(4**k, D, D): each Pauli X^x Z^z on ``site_wires`` as a matrix on the block's ``wires``
+    (its phase dropped, as :class:`qml.sim.kernels.PauliFlip` does)."""
+    k, dim = len(site_wires), 2 ** len(wires)
+    digits = torch.arange(4 ** k).unsqueeze(1) // 4 ** torch.arange(k - 1, -1, -1) % 4
+    bits = torch.tensor([1 << (len(wires) - 1 - wires.index(w)) for w in site_wires])
+    x = ((digits == 1) | (digits == 2)).long() @ bits
+    z = ((digits == 2) | (digits == 3)).long() @ bits
+    states = torch.arange(dim)
+    parity = torch.zeros(len(z), dim, dtype=torch.int64)
+    v = states.unsqueeze(0) & z.unsqueeze(1)
+    while bool(v.any()):
+        parity ^= v & 1
+        v = v >> 1
+    columns = states.unsqueeze(0) ^ x.unsqueeze(1)                    # out[i] = sign(i) in[i ^ x]
+    table = torch.zeros(len(x), dim, dim)
+    table.scatter_(2, columns.unsqueeze(2), (1 - 2 * parity.gather(1, columns)).unsqueeze(2).float())
+    return table
+
+
+def _with_errors(step: Step, values: torch.Tensor, draws: torch.Tensor, active: list) -> torch.Tensor:
+    """A block's operand with its drawn Paulis between its gates: a product per sample, or the
+    shared product when no sample drew an error at any of its sites."""
+    sites = [(before, k, table) for before, k, table in step.noisy if active[k]]
+    if not sites:
+        return _product(values, False, False)
+    batch = draws.shape[0]
+    factors, start = [], 0
+    for before, k, table in sites:
+        if before > start:
+            factors.append(values[start:before].unsqueeze(1).expand(-1, batch, -1, -1))
+        factors.append(table.to(device=values.device, dtype=values.dtype)[draws[:, k]].unsqueeze(0))
+        start = before
+    if start < len(values):
+        factors.append(values[start:].unsqueeze(1).expand(-1, batch, -1, -1))
+    return _product(torch.cat(factors), False, False)
 
 
 def _as(values: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
