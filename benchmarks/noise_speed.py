@@ -4,7 +4,7 @@ Two measurements on one device, in one run:
 
 - evaluation: the test images of a 4-qubit U3CU3 x2 QNN (a model trained noise-free for
   ``--epochs``) on the device, by our density-matrix mode (exact) and by Aer with
-  ``--shots`` on the same transpiled circuit; both times and both accuracies, with the
+  ``--shots`` on the same transpiled circuit, both on ``--threads``; both times and accuracies, with the
   accuracy's shot-noise standard error estimated from Aer's <Z> spread;
 - training: the median time of one forward + backward step at ``--batch-size`` with
   per-sample noise injection, against the same step noise-free (the QNN as written, and the
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> Report:
     ours_s = time.perf_counter() - start
     start = time.perf_counter()
     z_aer = aer.expectations(qnn.template, device, weights, feats, shots=args.shots, seed=args.seed,
-                             progress=False)
+                             progress=False, threads=args.threads)          # the same threads as ours
     aer_s = time.perf_counter() - start
     acc = [(qnn.readout(z.float()).argmax(1) == y).float().mean().item() for z in (z_ours, z_aer)]
     # accuracy's shot noise: each sample's decision flips with the probability its scores cross

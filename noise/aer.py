@@ -253,7 +253,7 @@ def _transpile(circuit: Circuit, device, n_qubits: int, coupling, mapping, seed:
 def expectations(circuit: Circuit | Transpiled, device, params=None, inputs=None, *, shots: int | None = 8192,
                  seed: int = 0, mapping: Sequence[int] | None = None, noise: bool | str = True,
                  method: str = "automatic", sampling: str = "aer", optimization_level: int = 1,
-                 chunk_size: int = CHUNK_SIZE, progress: bool = True) -> torch.Tensor:
+                 chunk_size: int = CHUNK_SIZE, progress: bool = True, threads: int = 0) -> torch.Tensor:
     """``<Z>`` of every logical wire on ``device``, shape ``(batch, n_wires)`` (float64).
 
     ``circuit`` is a :class:`qml.Circuit` (transpiled here, once: see :func:`transpile_for`)
@@ -284,8 +284,11 @@ def expectations(circuit: Circuit | Transpiled, device, params=None, inputs=None
             drawn from it with numpy, seeded: the same distribution, ~20x faster at 8192 shots
             (Aer spends ~10 us per shot on its results). Up to 16 wires.
         progress: show a progress bar when the batch takes more than one job.
+        threads: Aer's ``max_parallel_threads`` (0: all cores, Aer's default).
     """
     kind, noisy = _check_run_options(shots, noise, method, sampling, chunk_size)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
+        raise ValueError(f"threads must be an integer >= 0 (0: all cores), got {threads!r}")
     if isinstance(circuit, Transpiled):
         transpiled = circuit
         if transpiled.circuit.num_qubits != device.n_qubits:
@@ -301,7 +304,7 @@ def expectations(circuit: Circuit | Transpiled, device, params=None, inputs=None
         raise ValueError(f"sampling='probabilities' holds 2**n_wires probabilities per sample: at "
                          f"most {SAMPLED_WIRES_MAX} wires, got {transpiled.n_wires}; use sampling='aer'")
     return _run(transpiled, device, columns, batch, shots=shots, seed=seed, kind=kind,
-                noisy=noisy, method=method, chunk_size=chunk_size, progress=progress)
+                noisy=noisy, method=method, chunk_size=chunk_size, progress=progress, threads=threads)
 
 
 def _check_run_options(shots, noise, method, sampling, chunk_size) -> tuple[str, bool]:
@@ -394,7 +397,7 @@ def _as_array(values, what: str) -> np.ndarray:
 
 
 def _run(t: Transpiled, device, columns: dict, batch: int, *, shots, seed, kind, noisy, method,
-         chunk_size, progress) -> torch.Tensor:
+         chunk_size, progress, threads=0) -> torch.Tensor:
     from qiskit_aer import AerSimulator
 
     noise_model = device.noise_model if noisy else None
@@ -402,7 +405,7 @@ def _run(t: Transpiled, device, columns: dict, batch: int, *, shots, seed, kind,
         method = "density_matrix" if noisy else "statevector"
     qc, readout = t.runnable(kind, noise_model)
     binds_of = _parameter_table(qc, columns)
-    simulator = AerSimulator(method=method, noise_model=noise_model)
+    simulator = AerSimulator(method=method, noise_model=noise_model, max_parallel_threads=threads)
     aer_shots = shots if kind == "counts" else 1
     if not binds_of:  # nothing to bind: one run serves every sample
         rows = _rows(simulator.run(qc, shots=aer_shots, seed_simulator=seed).result(), 1,

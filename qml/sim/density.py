@@ -87,6 +87,14 @@ def simulate_density(circuit: Circuit, params=None, inputs=None, *, channels: Se
             w = op.wires[0]
             pending[w] = superop if w not in pending else superop @ pending[w]
             continue
+        if m is not None and len(op.wires) == 2 and all(wires == op.wires for wires, _ in attached):
+            superop = _kron_conj(m)               # a two-wire gate, its noise and the wires' pending runs
+            for _, channel in attached:
+                superop = channel @ superop
+            if pending.keys() & set(op.wires):
+                superop = superop @ _pair(*(pending.pop(w, None) for w in op.wires))
+            rho = _dense(n, op.wires).apply(rho, superop)
+            continue
         for w in sorted(set(op.wires).union(*(wires for wires, _ in attached)) & set(pending)):
             rho = _dense(n, (w,)).apply(rho, pending.pop(w))
         if m is not None and len(attached) == 1 and attached[0][0] == op.wires:
@@ -183,6 +191,17 @@ def _kron_conj(m: torch.Tensor) -> torch.Tensor:
     """kron(U, conj(U)) for U of shape (..., d, d): the superoperator of rho -> U rho U-dagger."""
     d = m.shape[-1]
     return (m[..., :, None, :, None] * m.conj()[..., None, :, None, :]).reshape(*m.shape[:-2], d * d, d * d)
+
+
+def _pair(first: torch.Tensor | None, second: torch.Tensor | None) -> torch.Tensor:
+    """Two one-wire superoperators (4x4 on (row bit, column bit), None for the identity) as one
+    16x16 on the local index (r1, r2, c1, c2) of a two-wire step."""
+    ref = first if first is not None else second
+    eye = torch.eye(4, dtype=ref.dtype, device=ref.device)
+    a, b = (eye if m is None else m for m in (first, second))
+    a, b = a.reshape(*a.shape[:-2], 2, 2, 2, 2), b.reshape(*b.shape[:-2], 2, 2, 2, 2)
+    lead = torch.broadcast_shapes(a.shape[:-4], b.shape[:-4])
+    return torch.einsum("...ACac,...BDbd->...ABCDabcd", a, b).reshape(*lead, 16, 16)
 
 
 @lru_cache(maxsize=4096)
