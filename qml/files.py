@@ -137,7 +137,7 @@ def load_checkpoint(path: str | os.PathLike, *, kind: str = "checkpoint",
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
-        # torch's own text here suggests weights_only=False: never do that with a file you got
+        # torch's own message here suggests the unsafe full unpickler: never do that with a file you got
         raise ValueError(f"{path} is not a {kind}: it is not a torch.save file of tensors and plain "
                          f"containers (corrupt, or written by something else)") from None
     except (EOFError, RuntimeError, KeyError, IndexError, ValueError, TypeError, AttributeError,
