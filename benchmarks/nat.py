@@ -25,6 +25,7 @@ from benchmarks.report import Report, atomic_write_text
 from qml.data import TASKS, load_task
 from qml.layers import SPACES, build_space, get_encoder
 from qml.model import QNN
+from qml.files import save_figure
 from qml.train import LAST, TrainConfig, Trainer
 
 VARIANTS = {            # name -> NATModel settings (normalize, inject, quantize)
@@ -177,5 +178,4 @@ def _plot(report: Report, path: Path) -> None:
     ax.legend(fontsize=8, ncol=5, loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
     ax.set_title("QuantumNAT: accuracy on the device")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)

@@ -437,7 +437,7 @@ def _scatter(scatter, path, args) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from qml.files import atomic_path
+    from qml.files import save_figure
 
     fig, axes = plt.subplots(1, len(scatter), figsize=(4.5 * len(scatter), 4.5), squeeze=False)
     for ax, (label, (true, pred, kinds)) in zip(axes[0], scatter.items()):
@@ -452,6 +452,4 @@ def _scatter(scatter, path, args) -> None:
     if held:
         fig.suptitle(f"test split: held-out {held}")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)

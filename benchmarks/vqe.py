@@ -52,7 +52,7 @@ def plot_energies(energies: list[float], exact: float | None, path, title: str =
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from qml.files import atomic_path
+    from qml.files import save_figure
 
     fig, (ax, ax_err) = plt.subplots(1, 2, figsize=(9, 3.5))
     steps = range(1, len(energies) + 1)
@@ -70,9 +70,7 @@ def plot_energies(energies: list[float], exact: float | None, path, title: str =
         a.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def run(args: argparse.Namespace) -> Report:

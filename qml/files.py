@@ -93,6 +93,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise
 
 
+def save_figure(fig, path: str | os.PathLike, dpi: int = 100) -> None:
+    """Write a matplotlib figure to ``path`` atomically (PNG by its suffix), then close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=Path(path).suffix.lstrip(".") or "png")
+    plt.close(fig)
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write ``data`` to ``path`` through :func:`atomic_path`: never half-written."""
     with atomic_path(path) as tmp:

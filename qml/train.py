@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from qml.data import TaskData
-from qml.files import atomic_path, atomic_save
+from qml.files import atomic_save, save_figure
 from qml.files import load_checkpoint as _load
 
 LAST, BEST = "last.pt", "best.pt"
@@ -320,6 +320,4 @@ def plot_history(history: list[dict], path: str | os.PathLike, title: str = "") 
         ax.grid(alpha=0.3)
     fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)

@@ -89,7 +89,7 @@ from typing import Callable, Iterator, Sequence
 import torch
 
 from qml.circuit import Circuit
-from qml.files import atomic_path, atomic_write_text
+from qml.files import atomic_write_text, save_figure
 from qml.layers import Encoder, get_encoder
 from qml.nas.supercircuit import Gene, SuperCircuit
 
@@ -505,9 +505,7 @@ def plot_search(history: list[dict], path: str | os.PathLike, title: str = "") -
     ax.legend()
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 __all__ = ["Evolution", "NoiseFreeScorer", "SCORERS", "SearchConfig", "check_mapping",
