@@ -30,6 +30,8 @@ Example:
 
 from __future__ import annotations
 
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -42,7 +44,10 @@ from qml.sim.errors import PauliSampler
 from qml.sim.measurement import expval_z
 from qml.sim.engine import simulate
 
-_programs: dict = {}
+#: Programs kept, least recently used dropped first (as noise.aer keeps its transpilations).
+PROGRAMS_KEPT = 256
+_programs: OrderedDict = OrderedDict()      # (transpiled, device) ids -> (transpiled, device, program)
+_channels: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()   # device -> its DeviceChannels
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,6 +84,7 @@ def noisy_program(circuit: Circuit, device, mapping: Sequence[int] | None = None
     transpiled = transpile_for(circuit, device, mapping, seed=seed, optimization_level=optimization_level)
     key = (id(transpiled), id(device))
     if key in _programs and _programs[key][0] is transpiled and _programs[key][1] is device:
+        _programs.move_to_end(key)
         return _programs[key][2]
     qubits = tuple(transpiled.qubits)
     wire_of = {q: j for j, q in enumerate(qubits)}
@@ -108,17 +114,17 @@ def noisy_program(circuit: Circuit, device, mapping: Sequence[int] | None = None
     program = NoisyProgram(compact, qubits, measured, tuple(channels), tuple(sites), tuple(probs), readout,
                            transpiled.depth, dict(transpiled.count_ops))
     _programs[key] = (transpiled, device, program)
+    if len(_programs) > PROGRAMS_KEPT:
+        _programs.popitem(last=False)
     return program
 
 
 def _channels_of(device):
     from noise.channels import DeviceChannels
 
-    cached = getattr(device, "_engine_channels", None)
-    if cached is None:
-        cached = DeviceChannels(device)
-        object.__setattr__(device, "_engine_channels", cached)
-    return cached
+    if device not in _channels:
+        _channels[device] = DeviceChannels(device)
+    return _channels[device]
 
 
 def density_expectations(circuit: Circuit, device, params=None, inputs=None, *,

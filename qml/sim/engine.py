@@ -53,7 +53,7 @@ def simulate(circuit: Circuit, params=None, inputs=None, *, dtype: torch.dtype =
     state = None if initial_state is None else initial(circuit.n_wires, initial_state, dtype, device)
     real = plan.real and (state is None or not state.imag.any())  # real gates, real state
     work_dtype = real_dtype if real else dtype
-    if errors is not None:
+    if errors is not None and errors.draws.device != device:
         errors = type(errors)(errors.sites, errors.draws.to(device))
     prefix_state, steps, operands = plan.prepare(params, inputs, batch, work_dtype, device,
                                                  from_zero=state is None, errors=errors)
