@@ -286,6 +286,38 @@ def expectations(circuit: Circuit | Transpiled, device, params=None, inputs=None
         progress: show a progress bar when the batch takes more than one job.
         threads: Aer's ``max_parallel_threads`` (0: all cores, Aer's default).
     """
+    return _execute(circuit, device, params, inputs, shots=shots, seed=seed, mapping=mapping, noise=noise,
+                    method=method, sampling=sampling, optimization_level=optimization_level,
+                    chunk_size=chunk_size, progress=progress, threads=threads, output="z")
+
+
+def distributions(circuit: Circuit | Transpiled, device, params=None, inputs=None, *, shots: int = 8192,
+                  seed: int = 0, mapping: Sequence[int] | None = None, noise: bool | str = True,
+                  method: str = "automatic", sampling: str = "aer", optimization_level: int = 1,
+                  chunk_size: int = CHUNK_SIZE, progress: bool = True, threads: int = 0) -> torch.Tensor:
+    """Measured frequencies of every outcome of the logical wires, ``(batch, 2**n_wires)`` (float64).
+
+    The same runs as :func:`expectations` (same arguments, shots required), returning the
+    whole distribution of the measured bits instead of ``<Z>`` per wire; outcome ``i`` is
+    indexed in this package's bit order (wire 0 the most significant bit), like
+    ``qml.probabilities``.
+
+    Example:
+        >>> import torch, qml
+        >>> from noise.devices import Device
+        >>> c = qml.Circuit(2).x(0)
+        >>> distributions(c, Device.from_name("santiago"), shots=100, noise=False)
+        tensor([[0., 0., 1., 0.]], dtype=torch.float64)
+    """
+    if shots is None:
+        raise ValueError("distributions are measured frequencies: give shots (a positive integer)")
+    return _execute(circuit, device, params, inputs, shots=shots, seed=seed, mapping=mapping, noise=noise,
+                    method=method, sampling=sampling, optimization_level=optimization_level,
+                    chunk_size=chunk_size, progress=progress, threads=threads, output="distribution")
+
+
+def _execute(circuit, device, params, inputs, *, shots, seed, mapping, noise, method, sampling,
+             optimization_level, chunk_size, progress, threads, output) -> torch.Tensor:
     kind, noisy = _check_run_options(shots, noise, method, sampling, chunk_size)
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 0:
         raise ValueError(f"threads must be an integer >= 0 (0: all cores), got {threads!r}")
@@ -304,7 +336,8 @@ def expectations(circuit: Circuit | Transpiled, device, params=None, inputs=None
         raise ValueError(f"sampling='probabilities' holds 2**n_wires probabilities per sample: at "
                          f"most {SAMPLED_WIRES_MAX} wires, got {transpiled.n_wires}; use sampling='aer'")
     return _run(transpiled, device, columns, batch, shots=shots, seed=seed, kind=kind,
-                noisy=noisy, method=method, chunk_size=chunk_size, progress=progress, threads=threads)
+                noisy=noisy, method=method, chunk_size=chunk_size, progress=progress, threads=threads,
+                output=output)
 
 
 def _check_run_options(shots, noise, method, sampling, chunk_size) -> tuple[str, bool]:
@@ -397,7 +430,8 @@ def _as_array(values, what: str) -> np.ndarray:
 
 
 def _run(t: Transpiled, device, columns: dict, batch: int, *, shots, seed, kind, noisy, method,
-         chunk_size, progress, threads=0) -> torch.Tensor:
+         chunk_size, progress, threads=0, output="z") -> torch.Tensor:
+    """``<Z>`` per wire (``output="z"``) or the frequency of every outcome (``"distribution"``)."""
     from qiskit_aer import AerSimulator
 
     noise_model = device.noise_model if noisy else None
@@ -407,9 +441,10 @@ def _run(t: Transpiled, device, columns: dict, batch: int, *, shots, seed, kind,
     binds_of = _parameter_table(qc, columns)
     simulator = AerSimulator(method=method, noise_model=noise_model, max_parallel_threads=threads)
     aer_shots = shots if kind == "counts" else 1
+    rows_kind = "freq" if kind == "counts" and output == "distribution" else kind
     if not binds_of:  # nothing to bind: one run serves every sample
         rows = _rows(simulator.run(qc, shots=aer_shots, seed_simulator=seed).result(), 1,
-                     t.n_wires, kind)
+                     t.n_wires, rows_kind)
         rows = np.repeat(rows, batch, axis=0)
     else:
         starts = range(0, batch, chunk_size)
@@ -423,7 +458,7 @@ def _run(t: Transpiled, device, columns: dict, batch: int, *, shots, seed, kind,
             binds = {p: col[start:stop].tolist() for p, col in binds_of.items()}
             result = simulator.run(qc, parameter_binds=[binds], shots=aer_shots,
                                    seed_simulator=_chunk_seed(seed, k)).result()
-            parts.append(_rows(result, stop - start, t.n_wires, kind))
+            parts.append(_rows(result, stop - start, t.n_wires, rows_kind))
             if bar is not None:
                 bar.update(stop - start)
         if bar is not None:
@@ -435,9 +470,16 @@ def _run(t: Transpiled, device, columns: dict, batch: int, *, shots, seed, kind,
         probs = np.clip(rows if readout is None else _readout_probs(rows, readout), 0, None)
         rng = np.random.default_rng(seed)
         counts = rng.multinomial(shots, probs / probs.sum(1, keepdims=True))
+        if output == "distribution":
+            rows = counts.astype(np.float64) / shots
         z = _z_of_counts(counts.astype(np.float64), t.n_wires)
     else:
         z = rows
+    if output == "distribution":  # index bit w is wire w: reverse the bits to put wire 0 first
+        n = t.n_wires
+        index = np.arange(2 ** n)
+        reverse = sum(((index >> w) & 1) << (n - 1 - w) for w in range(n))
+        return torch.from_numpy(np.ascontiguousarray(rows[:, reverse], dtype=np.float64))
     return torch.from_numpy(np.ascontiguousarray(z, dtype=np.float64))
 
 
@@ -467,6 +509,14 @@ def _rows(result, n: int, n_wires: int, kind: str) -> np.ndarray:
     """``<Z>`` (``"counts"``, ``"z"``) or bit distributions (``"probs"``) of ``n`` experiments."""
     if kind == "probs":
         return np.stack([np.asarray(result.data(i)["probs"], dtype=np.float64) for i in range(n)])
+    if kind == "freq":  # outcome frequencies, index bit w = logical wire w
+        freq = np.zeros((n, 2 ** n_wires))
+        for i in range(n):
+            counts = result.data(i)["counts"]
+            keys = np.array([int(k, 16) for k in counts], dtype=np.int64)
+            values = np.array(list(counts.values()), dtype=np.float64)
+            np.add.at(freq[i], keys, values / values.sum())
+        return freq
     z = np.empty((n, n_wires))
     for i in range(n):
         data = result.data(i)
