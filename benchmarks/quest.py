@@ -96,6 +96,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--speed-n", type=int, default=64, help="circuits per width in the speed test (0: none)")
     p.add_argument("--speed-widths", default="5,7", help="widths of the speed test (default 5,7, on jakarta)")
     p.add_argument("--shots", type=int, default=2048, help="shots of the Aer side of the speed test")
+    p.add_argument("--speed-repeats", type=int, default=3, help="timed runs of each side, the best kept (default 3)")
 
 
 def run(args: argparse.Namespace) -> Report:
@@ -198,15 +199,13 @@ def _label(args) -> Report:
 
 
 def _predict(args) -> Report:
-    from noise.fidelity.graph import circuit_graph
     from noise.fidelity.label import used_qubits
-    from noise.fidelity.model import SHIPPED, load_model, predict
+    from noise.fidelity.model import SHIPPED, load_model, predict_circuits
 
     model, meta = load_model(args.model)  # a bad model file fails before any circuit work
     circuits, device = _physical(args)
-    graphs = [circuit_graph(c, device) for _, c in circuits]
     start = time.perf_counter()
-    values = predict(model, graphs)
+    values = predict_circuits(model, [c for _, c in circuits], device)
     wall = time.perf_counter() - start
     report = Report(title=f"qml-bench quest predict: predicted PST on {device.name}",
                     columns=["circuit", "device", "qubits", "gates", "depth", "predicted_pst"],
@@ -216,7 +215,7 @@ def _predict(args) -> Report:
         report.add(circuit=path, device=device.name, qubits=",".join(map(str, used_qubits(c))), gates=len(c.gates),
                    depth=c.depth(), predicted_pst=float(p))
     report.notes.append(f"model {args.model or SHIPPED} ({meta.get('arch', model.arch)}, trained on "
-                        f"{meta.get('trained_on', '?')}); inference {wall * 1e3:.1f} ms")
+                        f"{meta.get('trained_on', '?')}); graphs and inference {wall * 1e3:.1f} ms")
     return report
 
 
@@ -350,29 +349,34 @@ def _speed_circuits(widths, n, seed):
     return device, out
 
 
-def speed(model, widths, n, shots, seed) -> list[dict]:
-    """Per width: seconds per circuit of batched Aer (mirror + one job) and of the model
-    (graph building, and batched inference alone), on the same random circuits of jakarta."""
-    from noise.fidelity.graph import circuit_graph
-    from noise.fidelity.label import aer_simulator, pst
-    from noise.fidelity.model import predict
+def speed(model, widths, n, shots, seed, threads: int = 1, repeats: int = 3) -> list[dict]:
+    """Per width: milliseconds per circuit of batched Aer and of QuEst on the same random
+    circuits of jakarta, each the best of ``repeats`` runs, Aer on ``threads`` threads like torch.
+
+    Both start from the same physical Circuits. Aer: the mirrored circuits made and run as one
+    job (``label.pst``; the noise model built beforehand, untimed). QuEst end to end: the
+    graphs built together and read by the model (``model.predict_circuits``); its two parts
+    are also timed alone (``graph_ms``, ``model_ms``)."""
+    from noise.fidelity.graph import graph_batch
+    from noise.fidelity.label import pst
+    from noise.fidelity.model import predict, predict_circuits
+    from qiskit_aer import AerSimulator
 
     device, circuits = _speed_circuits(widths, n, seed)
-    simulator = aer_simulator(device)  # noise model built outside the timing
+    simulator = AerSimulator(noise_model=device.noise_model, max_parallel_threads=threads)  # built untimed
     rows = []
     for w, cs in circuits.items():
         pst(cs[:2], device, shots=shots, seed=seed, simulator=simulator)  # warm-up
-        start = time.perf_counter()
-        pst(cs, device, shots=shots, seed=seed, simulator=simulator)
-        aer = (time.perf_counter() - start) / len(cs)
-        start = time.perf_counter()
-        graphs = [circuit_graph(c, device) for c in cs]
-        build = (time.perf_counter() - start) / len(cs)
-        predict(model, graphs[:2])  # warm-up
-        infer = min(_timed(lambda: predict(model, graphs)) for _ in range(3)) / len(cs)
+        predict_circuits(model, cs[:2], device)
+        aer = min(_timed(lambda: pst(cs, device, shots=shots, seed=seed, simulator=simulator))
+                  for _ in range(repeats)) / len(cs)
+        quest = min(_timed(lambda: predict_circuits(model, cs, device)) for _ in range(repeats)) / len(cs)
+        build = min(_timed(lambda: graph_batch(cs, device)) for _ in range(repeats)) / len(cs)
+        batch = graph_batch(cs, device)
+        infer = min(_timed(lambda: predict(model, batch)) for _ in range(repeats)) / len(cs)
         rows.append({"width": w, "n": len(cs), "gates_mean": float(np.mean([len(c.gates) for c in cs])),
-                     "aer_ms": aer * 1e3, "model_ms": infer * 1e3, "graph_ms": build * 1e3,
-                     "speedup": aer / infer, "speedup_with_graph": aer / (infer + build)})
+                     "aer_ms": aer * 1e3, "quest_ms": quest * 1e3, "speedup": aer / quest,
+                     "graph_ms": build * 1e3, "model_ms": infer * 1e3, "speedup_model_only": aer / infer})
     return rows
 
 
@@ -386,16 +390,19 @@ def _eval(args) -> Report:
     from noise.fidelity.model import SHIPPED, load_model, predict
     from noise.fidelity.train import metrics
 
+    if args.speed_repeats < 1:
+        raise ValueError(f"--speed-repeats must be positive, got {args.speed_repeats}")
     paths = args.model or [None]
     models = [(str(p or SHIPPED), *load_model(p)) for p in paths]  # bad model files fail first
     datasets = _datasets(args.data)
     graphs, records = _split_graphs(args, datasets)
     report = Report(title="qml-bench quest eval: predicted against simulated PST",
                     columns=["model", "split", "kind", "n", "rmse", "mae", "r2", "width", "gates_mean", "aer_ms",
-                             "model_ms", "graph_ms", "speedup", "speedup_with_graph"],
+                             "quest_ms", "speedup", "graph_ms", "model_ms", "speedup_model_only"],
                     config={"data": list(args.data), "models": [m[0] for m in models],
                             "holdout_device": args.holdout_device, "holdout_family": args.holdout_family,
                             "speed_n": args.speed_n, "speed_widths": args.speed_widths, "shots": args.shots,
+                            "speed_repeats": args.speed_repeats,
                             "threads": args.threads})
     scatter = {}
     for path, model, meta in models:
@@ -420,11 +427,15 @@ def _eval(args) -> Report:
     if args.speed_n > 0:
         widths = [int(w) for w in str(args.speed_widths).split(",") if w.strip()]
         for path, model, meta in models:
-            for row in speed(model, widths, args.speed_n, args.shots, _seed(args)):
+            for row in speed(model, widths, args.speed_n, args.shots, _seed(args), threads=args.threads,
+                             repeats=args.speed_repeats):
                 report.add(model=Path(path).stem, split="speed", kind=f"random {row['width']}q", **row)
-        report.notes.append("speed: batched Aer (circuit + inverse, one job, noise model prebuilt) against batched "
-                            f"inference of the same random jakarta circuits, {args.threads} torch thread(s), Aer "
-                            "1 thread; speedup = aer/model, speedup_with_graph also counts building the graphs")
+        report.notes.append(f"speed, ms per circuit, best of {args.speed_repeats} runs each, on {args.threads} "
+                            "thread(s) for both (torch threads; Aer max_parallel_threads): aer_ms = batched Aer "
+                            f"(circuit + inverse made and run as one job, {args.shots} shots, noise model built "
+                            "beforehand); quest_ms = QuEst end to end from the same physical circuits (graphs built "
+                            "together + batched inference); speedup = aer_ms / quest_ms; graph_ms and model_ms are "
+                            "the two parts timed alone, speedup_model_only = aer_ms / model_ms")
     if getattr(args, "out", None) and scatter:
         path = Path(args.out) / "quest_scatter.png"
         report.output(path, lambda: _scatter(scatter, path, args))

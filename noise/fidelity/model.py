@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from noise.fidelity.graph import CIRCUIT_FEATURES, EDGE_FEATURES, LAYOUT, NODE_FEATURES
+from noise.fidelity.graph import CIRCUIT_FEATURES, EDGE_FEATURES, LAYOUT, NODE_FEATURES, GraphBatch, graph_batch
 
 FORMAT, VERSION = "qml-quest-model", 1
 KIND = "QuEst model file"
@@ -131,31 +131,44 @@ def build_model(arch: str, **hparams) -> nn.Module:
     raise ValueError(f"unknown model architecture {arch!r}; choose one of {', '.join(ARCHS)}")
 
 
-class GraphBatch:
-    """Graphs joined into one disconnected graph (what the models read): ``x``, ``edge_index``
-    (offset per graph), ``edge_attr``, ``u`` (one row per graph), ``batch`` (graph of each node)."""
-
-    def __init__(self, graphs: Sequence):
-        sizes = torch.tensor([g.num_nodes for g in graphs])
-        offsets = torch.cumsum(sizes, 0) - sizes
-        edges = torch.tensor([g.edge_index.shape[1] for g in graphs])
-        self.x = torch.cat([g.x for g in graphs])
-        self.edge_index = torch.cat([g.edge_index for g in graphs], 1) + torch.repeat_interleave(offsets, edges)
-        self.edge_attr = torch.cat([g.edge_attr for g in graphs])
-        self.u = torch.cat([g.u for g in graphs])
-        self.batch = torch.repeat_interleave(torch.arange(len(graphs)), sizes)
-        self.num_graphs = len(graphs)
-
-
 @torch.inference_mode()
-def predict(model: nn.Module, graphs: Sequence, batch_size: int = 512) -> np.ndarray:
-    """The predicted PST of each graph, in batches of ``batch_size`` graphs."""
-    graphs = list(graphs)
+def predict(model: nn.Module, graphs, batch_size: int = 512) -> np.ndarray:
+    """The predicted PST of each graph (``Data`` graphs, in batches of ``batch_size``, or one
+    :class:`~noise.fidelity.graph.GraphBatch`)."""
     was_training = model.training
     model.eval()
-    out = [model(GraphBatch(graphs[k:k + batch_size])) for k in range(0, len(graphs), batch_size)]
+    if isinstance(graphs, GraphBatch):
+        out = [model(graphs)]
+    else:
+        graphs = list(graphs)
+        out = [model(GraphBatch.join(graphs[k:k + batch_size])) for k in range(0, len(graphs), batch_size)]
     model.train(was_training)
     return torch.cat(out).numpy() if out else np.zeros(0)
+
+
+def predict_circuits(model: nn.Module, circuits: Sequence, device, noise_scale=1.0,
+                     batch_size: int = 512) -> np.ndarray:
+    """The predicted PST of each physical circuit on ``device`` (one Device or one per
+    circuit): graphs built together (:func:`~noise.fidelity.graph.graph_batch`), ``batch_size``
+    circuits at a time, and read by ``model``. The fast path from circuits to predictions.
+
+    >>> from noise.devices import Device
+    >>> from noise.fidelity.circuits import random_circuit
+    >>> dev = Device.from_name("lima")
+    >>> model, _ = load_model()
+    >>> p = predict_circuits(model, [random_circuit(dev, 3, 40, seed=s) for s in range(4)], dev)
+    >>> p.shape, bool(((0 < p) & (p < 1)).all())
+    ((4,), True)
+    """
+    circuits = list(circuits)
+    devices = list(device) if isinstance(device, (list, tuple)) else [device] * len(circuits)
+    scales = list(noise_scale) if isinstance(noise_scale, (list, tuple, np.ndarray)) else [noise_scale] * len(circuits)
+    if len(devices) != len(circuits) or len(scales) != len(circuits):
+        raise ValueError(f"predict_circuits: {len(circuits)} circuits, {len(devices)} devices, "
+                         f"{len(scales)} noise scales")
+    out = [predict(model, graph_batch(circuits[k:k + batch_size], devices[k:k + batch_size], scales[k:k + batch_size]))
+           for k in range(0, len(circuits), batch_size)]
+    return np.concatenate(out) if out else np.zeros(0)
 
 
 def save_model(model: nn.Module, path: str | os.PathLike, meta: dict | None = None) -> None:
@@ -221,4 +234,4 @@ def load_model(path: str | os.PathLike | None = None) -> tuple[nn.Module, dict]:
 
 
 __all__ = ["ARCHS", "CircuitMLP", "GraphBatch", "GraphTransformer", "SHIPPED", "build_model", "layout_difference", "load_model",
-           "predict", "save_model"]
+           "predict", "predict_circuits", "save_model"]

@@ -20,13 +20,15 @@ from benchmarks import cli  # noqa: E402
 from noise.devices import Device  # noqa: E402
 from noise.fidelity import dataset as ds  # noqa: E402
 from noise.fidelity.circuits import FAMILIES, algorithm_circuit, random_circuit  # noqa: E402
-from noise.fidelity.graph import CIRCUIT_FEATURES, NODE_FEATURES, circuit_graph  # noqa: E402
+from noise.fidelity.graph import (CIRCUIT_FEATURES, NODE_FEATURES, circuit_graph, circuit_graphs,  # noqa: E402
+                                  graph_batch)
 from noise.fidelity.label import compile_for, mirror, physical_problem, pst, used_qubits  # noqa: E402
-from noise.fidelity.model import SHIPPED, build_model, load_model, predict, save_model  # noqa: E402
+from noise.fidelity.model import SHIPPED, build_model, load_model, predict, predict_circuits, save_model  # noqa: E402
 from noise.fidelity.train import FidelityTrainer, FitConfig, metrics, split  # noqa: E402
 from qml import Circuit  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).with_name("data")
 FIVE = ("jakarta", "santiago", "lima", "quito", "manila")
 
 
@@ -94,6 +96,53 @@ def test_graph_of_a_27_qubit_device_is_not_capped():
     g = circuit_graph(c, dev)
     assert torch.isfinite(g.x).all() and g.x[:, NODE_FEATURES.index("qubit_a/n")].max() < 1
     assert g.x[:, NODE_FEATURES.index("qubit_a/n")].min() > 10 / 27  # qubits beyond a 7-qubit device
+
+
+def _reference_cases():
+    """Physical circuits with their graphs and shipped-model predictions as the per-node builder
+    of commit bf83c0e computed them (tests/noise/data/quest_graphs.*)."""
+    ref = json.loads((DATA / "quest_graphs.json").read_text())
+    arrays = np.load(DATA / "quest_graphs.npz")
+    cases = []
+    for i, r in enumerate(ref["circuits"]):
+        dev = Device.from_name(r["device"])
+        dev = dev if r["scale"] == 1.0 else dev.scaled(r["scale"])
+        cases.append((ds.circuit_from_ops(r["ops"], r["n_wires"]), dev, r["scale"], r["predicted_pst"],
+                      arrays[f"x{i}"], arrays[f"u{i}"], arrays[f"edge_index{i}"]))
+    return cases
+
+
+def test_batched_graphs_equal_the_per_node_builder():
+    cases = _reference_cases()
+    graphs = circuit_graphs([c[0] for c in cases], [c[1] for c in cases], [c[2] for c in cases])
+    for (circuit, dev, scale, _, x, u, edge_index), g in zip(cases, graphs):
+        np.testing.assert_allclose(g.x.numpy(), x, rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(g.u.numpy(), u, rtol=1e-6, atol=1e-7)
+        assert np.array_equal(g.edge_index.numpy(), edge_index)
+        single = circuit_graph(circuit, dev, scale)  # one at a time: the same graph
+        assert torch.equal(single.x, g.x) and torch.equal(single.edge_index, g.edge_index)
+
+
+def test_shipped_model_predicts_as_before_from_batched_graphs():
+    cases = _reference_cases()
+    model, _ = load_model()
+    before = np.array([c[3] for c in cases])
+    circuits, devices, scales = [c[0] for c in cases], [c[1] for c in cases], [c[2] for c in cases]
+    np.testing.assert_allclose(predict(model, circuit_graphs(circuits, devices, scales)), before, atol=1e-6)
+    np.testing.assert_allclose(predict(model, graph_batch(circuits, devices, scales)), before, atol=1e-6)
+    np.testing.assert_allclose(predict_circuits(model, circuits, devices, scales, batch_size=5), before, atol=1e-6)
+
+
+def test_batched_graphs_skip_directives_and_refuse_what_is_not_physical(lima):
+    plain = Circuit(5).sx(0).cx(0, 1).rz(1, 0.5)
+    noisy = Circuit(5).sx(0).barrier().id(2).cx(0, 1).measure(1).rz(1, 0.5)
+    a, b = circuit_graphs([plain, noisy], lima)
+    assert torch.equal(a.x, b.x) and torch.equal(a.edge_index, b.edge_index)
+    for bad, message in ((Circuit(5).h(0), "'h' is not in the basis"), (Circuit(5).cx(0, 2), "not a coupling-map edge"),
+                         (Circuit(5).sx(0).append("sx", 1, adjoint=True), "inverse sx"),
+                         (Circuit(7).x(6), "beyond the device"), (Circuit(5).barrier(), "no gates")):
+        with pytest.raises(ValueError, match=message):
+            graph_batch([plain, bad], lima)
 
 
 # ---------------------------------------------------------------------- data sets
