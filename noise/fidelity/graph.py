@@ -93,6 +93,14 @@ class _Calibration:
         self.cx_a = np.array([p[0] for p, _ in cx], dtype=np.int64)
         self.cx_b = np.array([p[-1] for p, _ in cx], dtype=np.int64)
         self.cx_error = np.array([e for _, e in cx], dtype=float)
+        # per gate code and qubits, the node features that depend on nothing else
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.log_error = np.log10(self.error + _LOG_FLOOR)
+            self.relax1 = np.maximum(np.nan_to_num(self.duration / self.t1[None, :, None]),
+                                     np.nan_to_num(self.duration / self.t1[None, None, :])) * 100
+            self.relax2 = np.maximum(np.nan_to_num(self.duration / self.t2[None, :, None]),
+                                     np.nan_to_num(self.duration / self.t2[None, None, :])) * 100
+        self.log_readout = np.log10(self.readout + _LOG_FLOOR)
 
 
 _calibrations: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # device -> its _Calibration
@@ -193,10 +201,10 @@ def _build(circuits: Sequence[Circuit], devices: Sequence, scales: Sequence[floa
     dev_n = np.array([c.n for c in cals], dtype=np.int64)
     dev_q0 = np.cumsum(dev_n) - dev_n                        # first row of each device in per-qubit tables
     dev_p0 = np.cumsum(len(_GATE) * dev_n ** 2) - len(_GATE) * dev_n ** 2
-    t1, t2, t1_rate, t2_rate, readout, sx_error = (np.concatenate([getattr(c, a) for c in cals]) for a in
-                                                    ("t1", "t2", "t1_rate", "t2_rate", "readout", "sx_error"))
-    error = np.concatenate([c.error.ravel() for c in cals])
-    duration = np.concatenate([c.duration.ravel() for c in cals])
+    t1_rate, t2_rate, readout, log_readout, sx_error = (
+        np.concatenate([getattr(c, a) for c in cals]) for a in ("t1_rate", "t2_rate", "readout", "log_readout", "sx_error"))
+    error, log_error, relax1, relax2 = (np.concatenate([getattr(c, a).ravel() for c in cals])
+                                        for a in ("error", "log_error", "relax1", "relax2"))
     edge = np.concatenate([np.broadcast_to(c.edge[None], (len(_GATE), c.n, c.n)).ravel() for c in cals])
     basis = np.concatenate([c.basis for c in cals])
 
@@ -237,7 +245,6 @@ def _build(circuits: Sequence[Circuit], devices: Sequence, scales: Sequence[floa
     if np.isnan(err).any():
         k = int(np.argmax(np.isnan(err)))
         raise ValueError(f"the device has no calibrated {all_ops[k].name} on qubit(s) {tuple(all_ops[k].wires)}")
-    dur = duration[pair]
 
     # each qubit of each circuit is a slot; its events (gates on it) in time order
     q0 = np.cumsum(n_q) - n_q                                 # first slot of each circuit
@@ -327,17 +334,19 @@ def _build(circuits: Sequence[Circuit], devices: Sequence, scales: Sequence[floa
 
     # features written as rows of the transposed matrix (contiguous), transposed once at the end
     xt = np.zeros((len(NODE_FEATURES), n_all), dtype=np.float32)
-    xt[ntype, np.arange(n_all)] = 1.0
+    for t in range(len(NODE_TYPES)):
+        xt[t] = ntype == t
     col = len(NODE_TYPES)
     nq = n_q[node_cid]
     xt[col] = na / nq
     xt[col + 1] = nb / nq
     xt[col + 2] = n_err * 100
-    xt[col + 3] = np.log10(n_err + _LOG_FLOOR)
-    ga, gb = ra[gate_rows], rb[gate_rows]
-    with np.errstate(divide="ignore", invalid="ignore"):  # duration 0 (init, measure) gives 0
-        xt[col + 4, gate_rows] = np.maximum(np.nan_to_num(dur / t1[ga]), np.nan_to_num(dur / t1[gb])) * 100
-        xt[col + 5, gate_rows] = np.maximum(np.nan_to_num(dur / t2[ga]), np.nan_to_num(dur / t2[gb])) * 100
+    log_err = np.full(n_all, math.log10(_LOG_FLOOR))  # init: error 0
+    log_err[gate_rows] = log_error[pair]
+    log_err[measure_node] = log_readout[ra[measure_node]]
+    xt[col + 3] = log_err
+    xt[col + 4, gate_rows] = relax1[pair]  # duration/T (worst qubit); 0 for init and measure
+    xt[col + 5, gate_rows] = relax2[pair]
     xt[col + 6] = t1_rate[ra]
     xt[col + 7] = t2_rate[ra]
     xt[col + 8] = t1_rate[rb]
@@ -345,8 +354,9 @@ def _build(circuits: Sequence[Circuit], devices: Sequence, scales: Sequence[floa
     xt[col + 10] = readout[ra] * 10
     xt[col + 11] = readout[rb] * 10
     xt[col + 12] = layer / (n_depth + 1)
-    xt[col + 13] = np.log1p(layer)
-    xt[col + 14] = np.log1p(n_depth + 1 - layer)
+    log1p = np.log1p(np.arange(int(depth.max()) + 2))  # layers are whole numbers
+    xt[col + 13] = log1p[layer.astype(np.int64)]
+    xt[col + 14] = log1p[(n_depth + 1 - layer).astype(np.int64)]
     xt[col + 15] = pos / length
     x = np.ascontiguousarray(xt.T)
 
