@@ -35,6 +35,8 @@ COMMANDS = {
     "vqe": ("benchmarks.vqe", "VQE on molecular Hamiltonians (H2, LiH, H2O, CH4, BeH2) against the exact energy"),
     "nas": ("benchmarks.nas", "QuantumNAS: SuperCircuit training, co-search of circuit and qubit mapping, pruning"),
     "quest": ("benchmarks.quest", "QuEst: predict a circuit's fidelity (PST) on a device with a graph transformer"),
+    "onchip": ("benchmarks.onchip", "QOC: train a QNN on the device by parameter shift, with gradient pruning"),
+    "robust-state": ("benchmarks.robust_state", "RobustState: state preparation trained with the device in the loop"),
 }
 
 

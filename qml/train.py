@@ -117,7 +117,8 @@ class Trainer:
     ``identity`` is a dict of plain values describing the run (task, space, ...); it is stored
     in every checkpoint, and resuming from a checkpoint of a different run is an error.
     ``on_epoch(history)`` is called after every epoch (e.g. to write a JSON record). A model
-    may define ``extra_loss()``, a term added to each step's training loss.
+    may define ``extra_loss()``, a term added to each step's training loss, and
+    ``epoch_metrics()``, a dict added to each epoch's record (before it is checkpointed).
     """
 
     def __init__(self, model: nn.Module, data: TaskData, config: TrainConfig = TrainConfig(),
@@ -257,6 +258,9 @@ class Trainer:
         metrics = {"epoch": self.epoch, "lr": lr, "train_loss": train_loss,
                    "train_acc": train_acc, "valid_loss": valid_loss, "valid_acc": valid_acc,
                    "epoch_s": epoch_s, "epoch_cpu_s": epoch_cpu_s}
+        more = getattr(self.model, "epoch_metrics", None)
+        if more is not None:            # e.g. QOC's circuits run and shots spent in the epoch
+            metrics.update(more())
         self.history.append(metrics)
         improved = valid_acc > self.best_valid
         self.best_valid = max(self.best_valid, valid_acc)
