@@ -138,7 +138,7 @@ def _case(args, device, target_name: str, n: int, out: Path) -> dict:
                                  out_dir=run_dir, resume=resume and (run_dir / "last.pt").exists(), **common)
     bases = all_bases(n)
     q = target_distributions(target, bases)
-    result = {"device": device.name, "target": target_name, "qubits": n, "mapping": list(mapping),
+    result = {"device_name": device.name, "target": target_name, "qubits": n, "mapping": list(mapping),
               "ideal_fidelity": float(ideal_fidelity(circuit, base["params"], target))}
     for mode, r in runs.items():
         with torch.no_grad():
