@@ -39,7 +39,7 @@ import numpy as np
 import torch
 
 from qml.circuit import Circuit
-from qml.sim.density import Channel, density_probabilities, simulate_density
+from qml.sim.density import Channel, density_expval
 from qml.sim.errors import PauliSampler
 from qml.sim.measurement import expval_z
 from qml.sim.engine import simulate
@@ -134,16 +134,12 @@ def density_expectations(circuit: Circuit, device, params=None, inputs=None, *,
     density-matrix mode: gate errors as channels, readout error on the measured qubits.
     Differentiable in ``params``."""
     program = noisy_program(circuit, device, mapping, seed)
-    rho = simulate_density(program.circuit, _params_for(program, circuit, params), inputs,
-                           channels=program.channels, dtype=dtype)
     m = program.circuit.n_wires
-    readout = [(0.0, 0.0)] * m
-    for w, r in zip(program.measured, program.readout):
-        readout[w] = r
-    probs = density_probabilities(rho, readout)
-    signs = 1 - 2 * ((torch.arange(2 ** m, device=probs.device).unsqueeze(1)
-                      >> torch.tensor([m - 1 - w for w in program.measured], device=probs.device)) & 1)
-    return probs @ signs.to(probs.dtype)
+    bits = (torch.arange(2 ** m).unsqueeze(0) >> torch.tensor([[m - 1 - w] for w in program.measured])) & 1
+    observables = torch.stack([(1 - p10 - p01) * (1 - 2 * b) + (p01 - p10)       # Z as read out
+                               for b, (p10, p01) in zip(bits.double(), program.readout)])
+    return density_expval(program.circuit, observables, _params_for(program, circuit, params), inputs,
+                          channels=program.channels, dtype=dtype)
 
 
 def injected_expectations(circuit: Circuit, device, params=None, inputs=None, *, batch: int | None = None,
