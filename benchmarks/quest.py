@@ -349,14 +349,15 @@ def _speed_circuits(widths, n, seed):
     return device, out
 
 
-def speed(model, widths, n, shots, seed, threads: int = 1, repeats: int = 3) -> list[dict]:
-    """Per width: milliseconds per circuit of batched Aer and of QuEst on the same random
-    circuits of jakarta, each the best of ``repeats`` runs, Aer on ``threads`` threads like torch.
+def speed(models: dict, widths, n, shots, seed, threads: int = 1, repeats: int = 3) -> list[dict]:
+    """Per width and model (``{label: model}``): milliseconds per circuit of batched Aer and of
+    QuEst on the same random circuits of jakarta, each the best of ``repeats`` runs, wall-clock
+    and CPU time (the process's, all threads), Aer on ``threads`` threads like torch.
 
     Both start from the same physical Circuits. Aer: the mirrored circuits made and run as one
-    job (``label.pst``; the noise model built beforehand, untimed). QuEst end to end: the
-    graphs built together and read by the model (``model.predict_circuits``); its two parts
-    are also timed alone (``graph_ms``, ``model_ms``)."""
+    job (``label.pst``; the noise model built beforehand, untimed), once per width. QuEst end
+    to end: the graphs built together and read by the model (``model.predict_circuits``); its
+    two parts are also timed alone (``graph_ms``, ``model_ms``)."""
     from noise.fidelity.graph import graph_batch
     from noise.fidelity.label import pst
     from noise.fidelity.model import predict, predict_circuits
@@ -367,17 +368,31 @@ def speed(model, widths, n, shots, seed, threads: int = 1, repeats: int = 3) -> 
     rows = []
     for w, cs in circuits.items():
         pst(cs[:2], device, shots=shots, seed=seed, simulator=simulator)  # warm-up
-        predict_circuits(model, cs[:2], device)
-        aer = min(_timed(lambda: pst(cs, device, shots=shots, seed=seed, simulator=simulator))
-                  for _ in range(repeats)) / len(cs)
-        quest = min(_timed(lambda: predict_circuits(model, cs, device)) for _ in range(repeats)) / len(cs)
-        build = min(_timed(lambda: graph_batch(cs, device)) for _ in range(repeats)) / len(cs)
+        aer, aer_cpu = _best(lambda: pst(cs, device, shots=shots, seed=seed, simulator=simulator), repeats)
+        build, _ = _best(lambda: graph_batch(cs, device), repeats)
         batch = graph_batch(cs, device)
-        infer = min(_timed(lambda: predict(model, batch)) for _ in range(repeats)) / len(cs)
-        rows.append({"width": w, "n": len(cs), "gates_mean": float(np.mean([len(c.gates) for c in cs])),
-                     "aer_ms": aer * 1e3, "quest_ms": quest * 1e3, "speedup": aer / quest,
-                     "graph_ms": build * 1e3, "model_ms": infer * 1e3, "speedup_model_only": aer / infer})
+        gates = float(np.mean([len(c.gates) for c in cs]))
+        for label, model in models.items():
+            predict_circuits(model, cs[:2], device)  # warm-up
+            quest, quest_cpu = _best(lambda: predict_circuits(model, cs, device), repeats)
+            infer, _ = _best(lambda: predict(model, batch), repeats)
+            k = 1e3 / len(cs)
+            rows.append({"model": label, "width": w, "n": len(cs), "gates_mean": gates,
+                         "aer_ms": aer * k, "quest_ms": quest * k, "speedup": aer / quest,
+                         "aer_cpu_ms": aer_cpu * k, "quest_cpu_ms": quest_cpu * k, "speedup_cpu": aer_cpu / quest_cpu,
+                         "graph_ms": build * k, "model_ms": infer * k, "speedup_model_only": aer / infer})
     return rows
+
+
+def _best(fn, repeats: int) -> tuple[float, float]:
+    """The least wall-clock and the least CPU seconds of ``repeats`` calls of ``fn``."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return min(wall), min(cpu)
 
 
 def _timed(fn) -> float:
@@ -398,7 +413,8 @@ def _eval(args) -> Report:
     graphs, records = _split_graphs(args, datasets)
     report = Report(title="qml-bench quest eval: predicted against simulated PST",
                     columns=["model", "split", "kind", "n", "rmse", "mae", "r2", "width", "gates_mean", "aer_ms",
-                             "quest_ms", "speedup", "graph_ms", "model_ms", "speedup_model_only"],
+                             "quest_ms", "speedup", "aer_cpu_ms", "quest_cpu_ms", "speedup_cpu", "graph_ms",
+                             "model_ms", "speedup_model_only"],
                     config={"data": list(args.data), "models": [m[0] for m in models],
                             "holdout_device": args.holdout_device, "holdout_family": args.holdout_family,
                             "speed_n": args.speed_n, "speed_widths": args.speed_widths, "shots": args.shots,
@@ -426,16 +442,16 @@ def _eval(args) -> Report:
                 scatter[label] = (true, pred, kinds)
     if args.speed_n > 0:
         widths = [int(w) for w in str(args.speed_widths).split(",") if w.strip()]
-        for path, model, meta in models:
-            for row in speed(model, widths, args.speed_n, args.shots, _seed(args), threads=args.threads,
-                             repeats=args.speed_repeats):
-                report.add(model=Path(path).stem, split="speed", kind=f"random {row['width']}q", **row)
-        report.notes.append(f"speed, ms per circuit, best of {args.speed_repeats} runs each, on {args.threads} "
+        for row in speed({Path(path).stem: model for path, model, _ in models}, widths, args.speed_n, args.shots,
+                         _seed(args), threads=args.threads, repeats=args.speed_repeats):
+            report.add(split="speed", kind=f"random {row['width']}q", **row)
+        report.notes.append(f"speed, ms per circuit, the best of {args.speed_repeats} runs each, {args.threads} "
                             "thread(s) for both (torch threads; Aer max_parallel_threads): aer_ms = batched Aer "
                             f"(circuit + inverse made and run as one job, {args.shots} shots, noise model built "
                             "beforehand); quest_ms = QuEst end to end from the same physical circuits (graphs built "
-                            "together + batched inference); speedup = aer_ms / quest_ms; graph_ms and model_ms are "
-                            "the two parts timed alone, speedup_model_only = aer_ms / model_ms")
+                            "together + batched inference); speedup = aer_ms / quest_ms; *_cpu_ms: the same runs' "
+                            "CPU time (robust to other load on the machine); graph_ms and model_ms: the two parts "
+                            "of quest_ms timed alone, speedup_model_only = aer_ms / model_ms")
     if getattr(args, "out", None) and scatter:
         path = Path(args.out) / "quest_scatter.png"
         report.output(path, lambda: _scatter(scatter, path, args))

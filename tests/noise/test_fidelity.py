@@ -335,3 +335,24 @@ def test_gen_cli_refuses_to_overwrite_and_resumes(tmp_path, capsys):
     assert rc == 2 and "--resume" in err
     rc, out, err = _main(capsys, [*argv[:7], "5", *argv[8:], "--resume"])
     assert rc == 0 and "2 circuits labelled" in out and "3 already in the file" in out
+
+
+def test_eval_cli_times_quest_end_to_end_against_aer(tmp_path, capsys):
+    data = str(tmp_path / "e.jsonl")
+    rc, out, err = _main(capsys, ["quest", "gen", "--device", "lima", "--kind", "random", "--n", "12", "--shots", "64",
+                                  "--max-gates", "15", "--executor", "serial", "--no-progress", "--data", data])
+    assert rc == 0, err
+    rc, out, err = _main(capsys, ["quest", "eval", "--data", data, "--speed-n", "3", "--speed-widths", "2,3",
+                                  "--speed-repeats", "1", "--shots", "64", "--no-progress",
+                                  "--json", str(tmp_path / "e.json")])
+    assert rc == 0, err
+    rows = json.loads((tmp_path / "e.json").read_text())["rows"]
+    assert any(r["split"] == "train" and r["kind"] == "all" for r in rows)
+    speed = [r for r in rows if r["split"] == "speed"]
+    assert [r["width"] for r in speed] == [2, 3]
+    for r in speed:
+        assert r["speedup"] == pytest.approx(r["aer_ms"] / r["quest_ms"])
+        assert r["speedup_cpu"] == pytest.approx(r["aer_cpu_ms"] / r["quest_cpu_ms"])
+        assert 0 < r["graph_ms"] and 0 < r["model_ms"] and r["n"] == 3
+    rc, out, err = _main(capsys, ["quest", "eval", "--data", data, "--speed-repeats", "0"])
+    assert rc == 2 and "--speed-repeats" in err
