@@ -116,6 +116,7 @@ class NoiseFreeScorer:
     """Noise-free fitness: the NLL loss of the circuit on fixed samples (mapping ignored).
 
     ``features`` are the circuit's input rows (``encoder.features(x)``), ``labels`` the classes.
+    Device-aware scorers (``noise.scorers``) subclass it and replace :meth:`expectations`.
     """
 
     def __init__(self, features: torch.Tensor, labels: torch.Tensor, n_wires: int, n_classes: int,
@@ -126,15 +127,41 @@ class NoiseFreeScorer:
         self.readout = Readout(n_wires, n_classes, readout)
         self.identity = identity or {"scorer": "noise-free", "samples": len(labels)}
 
-    def __call__(self, circuit: str | Circuit, params: dict, mapping: Sequence[int]) -> float:
+    def expectations(self, circuit: Circuit, params: dict, mapping: Sequence[int],
+                     features: torch.Tensor) -> torch.Tensor:
+        """``<Z>`` of every logical wire, ``(len(features), n_wires)``."""
         from qml import expval_z, simulate
 
+        return expval_z(simulate(circuit, params, features))
+
+    def evaluate(self, circuit: str | Circuit, params: dict, mapping: Sequence[int],
+                 features: torch.Tensor | None = None, labels: torch.Tensor | None = None
+                 ) -> tuple[float, float]:
+        """(NLL loss, accuracy) on ``features``/``labels`` (default: the scorer's own samples)."""
         if isinstance(circuit, str):
             circuit = Circuit.from_json(circuit)
+        features = self.features if features is None else features.detach().float()
+        labels = self.labels if labels is None else labels.detach().long()
         with torch.no_grad():
-            z = expval_z(simulate(circuit, params, self.features))
+            z = self.expectations(circuit, params, tuple(mapping), features).float()
             log_probs = torch.log_softmax(self.readout(z), dim=1)
-            return float(torch.nn.functional.nll_loss(log_probs, self.labels))
+            loss = float(torch.nn.functional.nll_loss(log_probs, labels))
+            return loss, float((log_probs.argmax(1) == labels).float().mean())
+
+    def __call__(self, circuit: str | Circuit, params: dict, mapping: Sequence[int]) -> float:
+        return self.evaluate(circuit, params, mapping)[0]
+
+
+def validation_subset(data, encoder: str, n_valid: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, int, dict]:
+    """A seeded subset of ``n_valid`` validation samples of ``data``: (features, labels,
+    circuit wires, identity fields), the samples every scorer factory scores on."""
+    if isinstance(n_valid, bool) or not isinstance(n_valid, int) or n_valid < 1:
+        raise ValueError(f"n_valid must be a positive integer, got {n_valid!r}")
+    enc = get_encoder(encoder, data.n_wires)
+    n = len(data.y_valid)
+    idx = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:n_valid].sort().values
+    identity = {"task": data.name, "encoder": enc.name, "samples": len(idx), "subset_seed": seed}
+    return enc.features(data.x_valid[idx]), data.y_valid[idx], max(enc.n_wires, data.n_wires), identity
 
 
 def noise_free_scorer(data, *, encoder: str, n_classes: int | None = None, readout: str = "auto",
@@ -143,16 +170,9 @@ def noise_free_scorer(data, *, encoder: str, n_classes: int | None = None, reado
     """The ``"noise-free"`` factory: a seeded subset of ``n_valid`` validation samples."""
     if options:
         raise ValueError(f"the noise-free scorer takes no options, got {sorted(options)}")
-    if n_valid < 1:
-        raise ValueError(f"n_valid must be positive, got {n_valid}")
-    enc = get_encoder(encoder, data.n_wires)
-    n = len(data.y_valid)
-    idx = torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:n_valid].sort().values
-    n_wires = max(enc.n_wires, data.n_wires)
-    identity = {"scorer": "noise-free", "task": data.name, "encoder": enc.name,
-                "samples": len(idx), "subset_seed": seed, "readout": readout}
-    return NoiseFreeScorer(enc.features(data.x_valid[idx]), data.y_valid[idx], n_wires,
-                           n_classes or data.n_classes, readout, identity)
+    features, labels, n_wires, identity = validation_subset(data, encoder, n_valid, seed)
+    return NoiseFreeScorer(features, labels, n_wires, n_classes or data.n_classes, readout,
+                           {"scorer": "noise-free", **identity, "readout": readout})
 
 
 def get_scorer_factory(name: str) -> Callable:
@@ -510,4 +530,4 @@ def plot_search(history: list[dict], path: str | os.PathLike, title: str = "") -
 
 __all__ = ["Evolution", "NoiseFreeScorer", "SCORERS", "SearchConfig", "check_mapping",
            "get_scorer_factory", "make_executor", "noise_free_scorer", "plot_search",
-           "repair_mapping", "score_candidate"]
+           "repair_mapping", "score_candidate", "validation_subset"]
