@@ -51,7 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--calibration-shots", type=int, default=10_000,
                         help="shots DGR calibrates on (separately sampled; default 1e4)")
     parser.add_argument("--checkpoint", default=None,
-                        help="transformer checkpoint; {d}, {p} and {noise} are filled in, e.g. runs/qec_d{d}.pt")
+                        help="transformer checkpoint; {d}, {p} and {noise} are filled in, e.g. runs/qec_d{d}.pt "
+                             "(default: the model shipped for each distance and noise, qec.learned.pretrained)")
     parser.add_argument("--transformer-mode", choices=["global", "hybrid"], default="global",
                         help="transformer inference mode (default global)")
 
@@ -60,9 +61,13 @@ def decoder_options(name: str, args, distance: int, p: float) -> dict:
     """Keyword arguments for decoder ``name`` from the command line (the transformer's checkpoint)."""
     if name != "transformer":
         return {}
-    if not args.checkpoint:
-        raise ValueError("--decoders transformer needs --checkpoint PATH (a model trained with 'qml-bench qec train')")
-    return {"checkpoint": args.checkpoint.format(d=distance, p=p, noise=args.noise), "mode": args.transformer_mode}
+    if args.checkpoint:
+        checkpoint = args.checkpoint.format(d=distance, p=p, noise=args.noise)
+    else:  # the shipped model for this code (a ValueError lists what ships when none fits)
+        from qec.learned import pretrained  # loads torch: only when a transformer is asked for
+
+        checkpoint = pretrained.find(distance, args.noise, args.basis, args.rounds)
+    return {"checkpoint": checkpoint, "mode": args.transformer_mode}
 
 
 def build_decoder(name: str, circuit, calibration_seed: int, calibration_shots: int, **options):

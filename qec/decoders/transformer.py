@@ -14,6 +14,10 @@ its throughput includes that.
 
 Shots are decoded in batches sorted by their number of detection events (little padding).
 
+Small trained models ship with the package (:mod:`qec.learned.pretrained`: d=3 and 5 for
+code-capacity, phenomenological and circuit-level noise); :meth:`TransformerDecoder.pretrained`
+builds a decoder from the one that fits a code, no training needed.
+
 >>> import numpy as np
 >>> from qec.codes import surface_code
 >>> from qec.learned.train import TrainConfig, train
@@ -34,7 +38,9 @@ import pymatching
 import stim
 import torch
 
+from qec.codes import surface_code
 from qec.decoders.base import Decoder
+from qec.learned import pretrained
 from qec.learned.checkpoint import load_checkpoint, model_from_checkpoint
 
 MODES = ("global", "hybrid")
@@ -48,7 +54,7 @@ class TransformerDecoder(Decoder):
         super().__init__(dem)
         if checkpoint is None:
             raise ValueError("the transformer decoder needs checkpoint=PATH, a model trained for this code "
-                             "(train one with 'qml-bench qec train')")
+                             "(train one with 'qml-bench qec train'), or use TransformerDecoder.pretrained(...)")
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
         ckpt = checkpoint if isinstance(checkpoint, dict) else load_checkpoint(checkpoint)
@@ -60,6 +66,30 @@ class TransformerDecoder(Decoder):
         self._err_dets, self._err_obs = lay.err_dets.astype(np.uint8), lay.err_obs.astype(np.uint8)
         needs_matching = mode == "hybrid" or self.model.matching_prior
         self.matching = pymatching.Matching.from_detector_error_model(dem) if needs_matching else None
+
+    @classmethod
+    def pretrained(cls, distance: int, noise: str = "circuit", p: float | None = None, *, basis: str | None = None,
+                   rounds: int | None = None, circuit: stim.Circuit | None = None, **kwargs) -> "TransformerDecoder":
+        """The decoder of the shipped model for a surface-code memory (:mod:`qec.learned.pretrained`).
+
+        The code is ``qec.codes.surface_code(distance, p, noise, basis, rounds)`` with the
+        defaults of ``qml-bench qec train`` (code capacity: basis zx, one round; else basis z,
+        ``distance`` rounds); ``p`` (default: the first p the model was trained on) only sets
+        the DEM's weights, which the transformer does not read (hybrid mode's MWPM does).
+        Give ``circuit`` to build the DEM from that circuit instead (it must have the same
+        detectors). A ValueError lists the shipped models when none fits. ``kwargs`` go to the
+        constructor (``mode``, ``batch_size``, ``device``).
+
+        >>> decoder = TransformerDecoder.pretrained(3, "circuit")
+        >>> decoder.code["distance"], decoder.code["rounds"], decoder.code["p"]
+        (3, 3, [0.003, 0.005])
+        """
+        ckpt = load_checkpoint(pretrained.find(distance, noise, basis, rounds))
+        if circuit is None:
+            code = ckpt["code"]
+            circuit = surface_code(code["distance"], code["p"][0] if p is None else p, noise=code["noise"],
+                                   basis=code["basis"], rounds=code["rounds"])
+        return cls.from_circuit(circuit, checkpoint=ckpt, **kwargs)
 
     def _check_dem(self, dem: stim.DetectorErrorModel) -> None:
         lay = self.model.layout
