@@ -1,7 +1,8 @@
 """``qml-bench nas``: QuantumNAS end to end, with a pluggable fitness (scorer).
 
 Example:
-    qml-bench nas --task mnist4 --space u3cu3 --device-qubits 5 --prune 0.1
+    qml-bench nas --task mnist4 --space u3cu3 --device santiago --prune 0.1
+    qml-bench nas --task mnist4 --space u3cu3 --device-qubits 5 --prune 0.1      # noise-free
     qml-bench nas --task digits4 --super-epochs 5 --search-iters 3 --epochs 3 --executor serial
     qml-bench nas --task mnist4 --quality 10 --super-epochs 40 --epochs 30
 
@@ -11,17 +12,25 @@ The pipeline, each stage with a progress bar and checkpoints under ``--out``:
    SubCircuit per batch (``--sampling restricted`` with ``--k`` positions, or ``front``),
    warm-up then cosine, optional progressive shrinking (``--shrink-epochs``) and sandwich
    steps on the largest SubCircuit (``--largest-every``).
-2. Co-search (``search/search.json``): evolution over (gene, qubit mapping) on a device of
-   ``--device-qubits`` qubits, fitness from ``--scorer`` (a name registered in
-   :data:`qml.nas.search.SCORERS`, ``noise-free`` for now, or a ``module:function`` factory;
-   ``--scorer-option KEY=VALUE`` passed to it), candidates scored through ``--executor``
+2. Co-search (``search/search.json``): evolution over (gene, qubit mapping), fitness from
+   ``--scorer``: with ``--device NAME`` the device's noise (``density``, the default there:
+   our exact density-matrix mode; ``aer``: Aer with shots, see :mod:`noise.scorers`) on its
+   qubits; without, ``noise-free`` on ``--device-qubits`` qubits; or a ``module:function``
+   factory. ``--scorer-option KEY=VALUE`` goes to the factory (e.g. ``shots=4096``,
+   ``noise_scale=2``, ``properties=cal.json``). Candidates are scored through ``--executor``
    (``process`` pool of ``--workers``, ``serial``, ``dask-local``, ``dask://host:port``).
-3. The searched SubCircuit trained from scratch (``searched/``), and the baselines, trained
+   With a device, a second, noise-unaware search (noise-free fitness) runs in ``unaware/``.
+3. The searched SubCircuit trained from scratch (``search/``), and the baselines, trained
    the same way: ``human`` (the space with the block count closest in parameters, trivial
-   mapping, ``human/``) and ``random`` (a random circuit with as many parameters, ``random/``).
+   mapping, ``human/``), ``random`` (a random circuit with as many parameters, a random
+   mapping, ``random/``) and, with a device, ``noise-unaware`` (its searched SubCircuit on
+   the trivial mapping, ``noise-unaware/``).
 4. ``--prune R``: global magnitude pruning of the searched model to ratio R on a cubic
    schedule over ``--finetune-epochs`` (``pruned/``).
-5. Noise-free test accuracy, parameters, gates and depth of each ansatz (encoder excluded).
+5. Noise-free test accuracy of each model, and with a device its accuracy there (exact, by
+   the density-matrix mode, readout errors included, on the whole test split), with the
+   gate count and depth of the whole circuit (encoder included) after transpilation for
+   the device on its mapping; without a device, parameters, gates and depth of the ansatz.
 
 ``--quality N`` measures the SuperCircuit instead of searching: N random SubCircuits, each
 evaluated with the inherited angles and trained from scratch (``--epochs``), and the Spearman
@@ -50,8 +59,11 @@ from qml.model import QNN
 from qml.train import LAST, TrainConfig, Trainer, evaluate
 
 COLUMNS = ["model", "blocks", "params", "gates", "depth", "mapping", "fitness", "valid_acc",
-           "test_acc"]
+           "test_acc", "device_acc"]
+#: Device-aware scorers (``noise`` supplies them; ``qml.nas`` never imports ``noise``).
+DEVICE_SCORERS = {"density": "noise.scorers:density_scorer", "aer": "noise.scorers:aer_scorer"}
 QUALITY_COLUMNS = ["subcircuit", "gene", "params", "gates", "inherited_acc", "scratch_acc"]
+COMPARE_COLUMNS = ["candidate", "gene", "mapping", "density_loss", "aer_loss", "density_s", "aer_s"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -61,13 +73,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         f"else digits4); one of {', '.join(TASKS)}")
     parser.add_argument("--space", default="u3cu3", help=f"design space: {', '.join(SPACES)}")
     parser.add_argument("--super-blocks", type=int, default=8, help="SuperCircuit blocks (default 8)")
+    parser.add_argument("--device", help="the device whose noise the search scores under "
+                        "(a fake backend's name, e.g. santiago); its qubits are the mapping's")
     parser.add_argument("--device-qubits", type=int,
-                        help="physical qubits of the device the mapping chooses from (default: the "
-                             "task's wire count)")
+                        help="without --device: physical qubits the mapping chooses from (default: "
+                             "the task's wire count)")
     parser.add_argument("--prune", type=float, default=0.1,
                         help="pruning ratio of the searched model (default 0.1; 0: no pruning)")
-    parser.add_argument("--scorer", default="noise-free",
-                        help=f"fitness: {', '.join(SCORERS)} or a module:function factory")
+    parser.add_argument("--scorer", help=f"fitness: {', '.join([*SCORERS, *DEVICE_SCORERS])} or a "
+                        f"module:function factory (default: density with --device, else noise-free)")
     parser.add_argument("--scorer-option", action="append", default=[], metavar="KEY=VALUE",
                         help="an option for the scorer factory (repeatable)")
     parser.add_argument("--n-valid", type=int, default=500,
@@ -99,6 +113,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=1e-2)
     parser.add_argument("--quality", type=int, default=0, metavar="N",
                         help="measure the SuperCircuit on N random SubCircuits instead of searching")
+    parser.add_argument("--compare-scorers", type=int, default=0, metavar="N",
+                        help="with --device: score N random candidates by the density and the Aer "
+                             "scorer (rank agreement, time per candidate), then run the search on a "
+                             "process pool and on a 2-worker Dask LocalCluster and compare, instead "
+                             "of the pipeline")
     parser.add_argument("--data-dir", help="data directory (default $QML_DATA_DIR, then ../shared/data)")
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoints in --out")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
@@ -150,8 +169,11 @@ def _check(args) -> None:
             raise ValueError(f"{option} must be positive, got {value}")
     if not 0 <= args.prune < 1:
         raise ValueError(f"--prune must be in [0, 1), got {args.prune}")
-    if args.quality < 0:
-        raise ValueError(f"--quality must be >= 0, got {args.quality}")
+    if args.quality < 0 or args.compare_scorers < 0:
+        raise ValueError(f"--quality and --compare-scorers must be >= 0, got {args.quality}, "
+                         f"{args.compare_scorers}")
+    if args.compare_scorers and not args.device:
+        raise ValueError("--compare-scorers compares scorers under a device's noise: add --device NAME")
     if args.space not in SPACES:
         raise ValueError(f"unknown design space {args.space!r}; valid spaces: {', '.join(SPACES)}")
 
@@ -165,11 +187,23 @@ def run(args: argparse.Namespace) -> Report:
     data = load_task(task, args.data_dir)
     encoder = get_encoder(data.encoder, data.n_wires)
     n_wires = max(encoder.n_wires, data.n_wires)
-    n_physical = args.device_qubits or n_wires
+    device = None
+    if args.device:
+        from noise.devices import Device
+
+        device = Device.from_name(args.device)
+        if args.device_qubits not in (None, device.n_qubits):
+            raise ValueError(f"--device-qubits {args.device_qubits}: {device.name} has {device.n_qubits} qubits")
+    n_physical = device.n_qubits if device else args.device_qubits or n_wires
     if n_physical < n_wires:
-        raise ValueError(f"--device-qubits {n_physical}: the task needs {n_wires} qubits")
-    factory = None if args.quality else get_scorer_factory(args.scorer)
+        raise ValueError(f"the task needs {n_wires} qubits; the device has {n_physical}")
+    args.scorer = args.scorer or ("density" if device else "noise-free")
     options = _options(args.scorer_option)
+    if args.scorer in DEVICE_SCORERS:
+        if device is None:
+            raise ValueError(f"--scorer {args.scorer} scores under a device's noise: add --device NAME")
+        options.setdefault("device", args.device)
+    factory = None if args.quality else get_scorer_factory(DEVICE_SCORERS.get(args.scorer, args.scorer))
     if args.shrink_epochs is None:
         args.shrink_epochs = args.super_epochs // 2
     out = _out_dir(args, task)
@@ -186,11 +220,11 @@ def run(args: argparse.Namespace) -> Report:
         executor = None if args.quality else stack.enter_context(make_executor(args.executor,
                                                                                args.workers))
         return _stages(args, data, encoder, n_wires, n_physical, factory, options, out, record,
-                       save_record, executor)
+                       save_record, executor, device)
 
 
 def _stages(args, data, encoder, n_wires, n_physical, factory, options, out, record, save_record,
-            executor) -> Report:
+            executor, device) -> Report:
     from qml.nas import SubCircuitQNN, SuperCircuit
     from qml.nas.train import Sampler, SuperTrainer
 
@@ -209,8 +243,10 @@ def _stages(args, data, encoder, n_wires, n_physical, factory, options, out, rec
     save_record()
     if args.quality:
         return _quality(args, sc, super_model, data, encoder, out, record, save_record)
+    if args.compare_scorers:
+        return _compare_scorers(args, sc, data, encoder, n_physical, options, out, record, save_record)
     return _pipeline(args, sc, super_model, data, encoder, n_physical, factory, options, out,
-                     record, save_record, executor)
+                     record, save_record, executor, device)
 
 
 def _qnn(ansatz, encoder, data, seed: int) -> QNN:
@@ -257,54 +293,141 @@ def _quality(args, sc, super_model, data, encoder, out, record, save_record) -> 
     return report
 
 
-def _pipeline(args, sc, super_model, data, encoder, n_physical, factory, options, out, record,
-              save_record, executor) -> Report:
-    from qml.nas.baselines import human_baseline, random_baseline
-    from qml.nas.prune import PrunedQNN, PruneTrainer
-    from qml.nas.search import Evolution, SearchConfig, plot_search
-    from qml.nas.train import evaluate_genes
+def _compare_scorers(args, sc, data, encoder, n_physical, options, out, record, save_record) -> Report:
+    """Density against Aer on N random candidates; then process pool against Dask."""
+    import statistics
+    import time
 
-    # 2. co-search
-    _stage(args, f"2. co-search: {args.search_iters} iterations, population {args.population}, "
-                 f"scorer {args.scorer}, executor {args.executor}")
-    scorer = factory(data, encoder=encoder.name, n_classes=data.n_classes, readout="auto",
-                     n_valid=args.n_valid, seed=args.seed, n_physical=n_physical, **options)
+    from noise.scorers import aer_scorer, density_scorer
+    from qml.nas.search import Evolution, SearchConfig, make_executor
+    from qml.nas.train import spearman
+
+    common = dict(encoder=encoder.name, n_classes=data.n_classes, n_valid=args.n_valid, seed=args.seed,
+                  n_physical=n_physical)
+    device_options = {k: v for k, v in options.items() if k in ("device", "properties", "noise_scale")}
+    scorers = {"density": density_scorer(data, **common, **device_options),
+               "aer": aer_scorer(data, **common, **{**device_options, **options})}
+    report = Report(f"QuantumNAS scorers on {args.device}: exact density-matrix mode against Aer "
+                    f"({scorers['aer'].shots} shots), {args.compare_scorers} random candidates, "
+                    f"{len(scorers['density'].labels)} validation images each", COMPARE_COLUMNS,
+                    config=record["config"])
+    rng = random.Random(args.seed + 2)
+    rows = []
+    for i in range(args.compare_scorers):
+        gene = sc.sample(rng)
+        mapping = tuple(rng.sample(range(n_physical), sc.n_wires))
+        sub = sc.subcircuit(gene)
+        circuit, params = (encoder.circuit(sc.n_wires) + sub).to_json(), sc.param_dict(sub)
+        row = {"candidate": i, "gene": " ".join(map(str, gene)), "mapping": " ".join(map(str, mapping))}
+        for name, scorer in scorers.items():
+            _stage(args, f"2. candidate {i + 1}/{args.compare_scorers}: {name}")
+            start = time.perf_counter()
+            row[f"{name}_loss"] = scorer(circuit, params, mapping)
+            row[f"{name}_s"] = time.perf_counter() - start
+        rows.append(row)
+        report.add(**row)
+    rho = spearman([r["density_loss"] for r in rows], [r["aer_loss"] for r in rows])
+    times = {name: statistics.median(r[f"{name}_s"] for r in rows) for name in scorers}
+    record["compare"] = {"rows": rows, "spearman": rho, "median_s": times}
+    report.notes.append(f"Spearman rank correlation, density vs Aer loss: {rho:.3f}; median time per "
+                        f"candidate: density {times['density']:.2f} s, Aer {times['aer']:.2f} s "
+                        f"({times['aer'] / times['density']:.1f}x), both one thread (Aer "
+                        f"max_parallel_threads=1), transpilation included")
     config = SearchConfig(population=args.population, parents=args.parents, mutants=args.mutants,
                           crossovers=args.crossovers, mutation_prob=args.mutation_prob,
                           iterations=args.search_iters, n_physical=n_physical, seed=args.seed)
-    resume = args.resume and (out / "search" / "search.json").exists()
-    evolution = Evolution(sc, scorer, encoder, config, out / "search", executor=executor,
-                          identity={"scorer_name": args.scorer, "scorer_options": options},
-                          progress=not args.no_progress)
-    found = evolution.run(resume=resume)
-    gene, mapping, searched = found["gene"], found["mapping"], found["circuit"]
-    record["search"] = {k: v for k, v in found.items() if k != "circuit"}
+    results = {}
+    for spec in ("process", "dask-local"):
+        _stage(args, f"3. search on the {spec} executor ({args.workers} workers)")
+        with make_executor(spec, args.workers) as executor:
+            found = Evolution(sc, scorers["density"], encoder, config, executor=executor,
+                              progress=not args.no_progress).run()
+        results[spec] = {"gene": list(found["gene"]), "mapping": list(found["mapping"]),
+                         "loss": found["loss"], "wall_s": found["wall_s"]}
+    record["executors"] = results
     save_record()
-    inherited_acc = evaluate_genes(super_model, [gene], data.x_valid, data.y_valid)[0][1]
+    same = all(results["process"][k] == results["dask-local"][k] for k in ("gene", "mapping", "loss"))
+    report.notes.append(f"search ({args.search_iters} iterations, population {args.population}, seed "
+                        f"{args.seed}, density scorer) on a process pool and on a {args.workers}-worker Dask "
+                        f"LocalCluster: {'the same' if same else 'DIFFERENT'} result (gene "
+                        f"{' '.join(map(str, results['process']['gene']))}, mapping "
+                        f"{tuple(results['process']['mapping'])}, loss {results['process']['loss']:.4f}; "
+                        f"{results['process']['wall_s']:.0f} s and {results['dask-local']['wall_s']:.0f} s)")
+    return report
 
-    # 3. from scratch: searched, human, random
+
+def _pipeline(args, sc, super_model, data, encoder, n_physical, factory, options, out, record,
+              save_record, executor, device) -> Report:
+    from qml.nas.baselines import human_baseline, random_baseline
+    from qml.nas.prune import PrunedQNN, PruneTrainer
+    from qml.nas.search import Evolution, SearchConfig, noise_free_scorer, plot_search
+    from qml.nas.train import evaluate_genes
+
+    # 2. co-search (and, on a device, the same search blind to its noise)
+    config = SearchConfig(population=args.population, parents=args.parents, mutants=args.mutants,
+                          crossovers=args.crossovers, mutation_prob=args.mutation_prob,
+                          iterations=args.search_iters, n_physical=n_physical, seed=args.seed)
+
+    def search(name, scorer, scorer_name, scorer_options):
+        _stage(args, f"2. {name}: {args.search_iters} iterations, population {args.population}, "
+                     f"scorer {scorer_name}, executor {args.executor}")
+        evolution = Evolution(sc, scorer, encoder, config, out / name, executor=executor,
+                              identity={"scorer_name": scorer_name, "scorer_options": scorer_options},
+                              progress=not args.no_progress)
+        found = evolution.run(resume=args.resume and (out / name / "search.json").exists())
+        record[name] = {k: v for k, v in found.items() if k != "circuit"}
+        save_record()
+        return found
+
+    scorer = factory(data, encoder=encoder.name, n_classes=data.n_classes, readout="auto",
+                     n_valid=args.n_valid, seed=args.seed, n_physical=n_physical, **options)
+    found = search("search", scorer, args.scorer, options)
+    gene, mapping, searched = found["gene"], found["mapping"], found["circuit"]
+    inherited_acc = evaluate_genes(super_model, [gene], data.x_valid, data.y_valid)[0][1]
     n_params = len(searched.parameters)
     human, human_blocks, human_map = human_baseline(args.space, sc.n_wires, n_params)
     rand, rand_map = random_baseline(sc.n_wires, n_params, n_physical, seed=args.seed)
-    fitness = {}
-    candidates = [("human", human, human_map, human_blocks), ("random", rand, rand_map, ""),
-                  ("search", searched, mapping, gene[-1])]
-    report = Report(f"QuantumNAS: {data.name}, {args.space}, {n_physical}-qubit device, "
-                    f"scorer {args.scorer}, seed {args.seed}", COLUMNS, config=record["config"])
+    candidates = [("human", human, human_map, human_blocks), ("random", rand, rand_map, "")]
+    evaluator = None
+    if device is not None:
+        from noise.scorers import density_scorer
+
+        unaware = search("unaware", noise_free_scorer(data, encoder=encoder.name, n_classes=data.n_classes,
+                                                      n_valid=args.n_valid, seed=args.seed),
+                         "noise-free", {})
+        candidates.append(("noise-unaware", unaware["circuit"], tuple(range(sc.n_wires)), unaware["gene"][-1]))
+        kept = {k: v for k, v in options.items() if k in ("properties", "noise_scale")}
+        evaluator = density_scorer(data, encoder=encoder.name, n_classes=data.n_classes, n_valid=1,
+                                   seed=args.seed, n_physical=n_physical, device=args.device, **kept)
+    candidates.append(("search", searched, mapping, gene[-1]))
+    test_features = encoder.features(data.x_test)
+
+    def row(name, model, ansatz, mp, blocks, valid_acc, test_acc) -> dict:
+        circuit = (encoder.circuit(sc.n_wires) + ansatz).to_json()
+        params = {n: v for n, v in model.param_dict().items() if n in ansatz.parameters}
+        out_row = dict(model=name, blocks=blocks, params=len(ansatz.parameters), gates=len(ansatz.gates),
+                       depth=ansatz.depth(), mapping=" ".join(map(str, mp)),
+                       fitness=scorer(circuit, params, mp), valid_acc=valid_acc, test_acc=test_acc)
+        if evaluator is not None:
+            out_row["device_acc"] = evaluator.evaluate(circuit, params, mp, test_features, data.y_test)[1]
+            program = evaluator.program(circuit, params, mp)
+            out_row.update(gates=sum(program.count_ops.values()), depth=program.depth)
+        report.add(**out_row)
+        return out_row
+
+    # 3. from scratch
+    report = Report(f"QuantumNAS: {data.name}, {args.space}, "
+                    + (f"device {device.name}" if device else f"{n_physical}-qubit device")
+                    + f", scorer {args.scorer}, seed {args.seed}", COLUMNS, config=record["config"])
     models = {}
     for name, ansatz, mp, blocks in candidates:
         _stage(args, f"3. {name} circuit from scratch: {len(ansatz.parameters)} angles, {args.epochs} epochs")
-        model = _qnn(ansatz, encoder, data, args.seed)
+        model = models[name] = _qnn(ansatz, encoder, data, args.seed)
         result = _train(name, model, data, _config(args), out, args)
-        models[name] = model
-        fitness[name] = scorer((encoder.circuit(sc.n_wires) + ansatz).to_json(), model.param_dict(), mp)
         record.setdefault("trained", {})[name] = {
-            "summary": {k: v for k, v in result.items() if k != "history"}, "mapping": list(mp),
-            "circuit": ansatz.to_json()}
-        report.add(model=name, blocks=blocks, params=len(ansatz.parameters), gates=len(ansatz.gates),
-                   depth=ansatz.depth(), mapping=" ".join(map(str, mp)), fitness=fitness[name],
-                   valid_acc=result["valid_acc"], test_acc=result["test_acc"])
-    save_record()
+            "summary": {k: v for k, v in result.items() if k != "history"}, "circuit": ansatz.to_json(),
+            **row(name, model, ansatz, mp, blocks, result["valid_acc"], result["test_acc"])}
+        save_record()
 
     # 4. pruning
     if args.prune > 0:
@@ -313,23 +436,23 @@ def _pipeline(args, sc, super_model, data, encoder, n_physical, factory, options
         result = _train("pruned", pruned, data, _config(args, args.finetune_epochs), out, args,
                         PruneTrainer, target=args.prune)
         ansatz = pruned.ansatz()
-        kept = len(ansatz.parameters)
-        params = {n: v for n, v in pruned.param_dict().items() if n in ansatz.parameters}
-        fit = scorer((encoder.circuit(sc.n_wires) + ansatz).to_json(), params, mapping)
         record["pruned"] = {"summary": {k: v for k, v in result.items() if k != "history"},
-                            "pruned": sorted(pruned.pruned_names()), "circuit": ansatz.to_json()}
-        report.add(model=f"search + pruning {args.prune:g}", blocks=gene[-1], params=kept,
-                   gates=len(ansatz.gates), depth=ansatz.depth(), mapping=" ".join(map(str, mapping)),
-                   fitness=fit, valid_acc=evaluate(pruned, data.x_valid, data.y_valid)[1],
-                   test_acc=evaluate(pruned, data.x_test, data.y_test)[1])
+                            "pruned": sorted(pruned.pruned_names()), "circuit": ansatz.to_json(),
+                            **row(f"search + pruning {args.prune:g}", pruned, ansatz, mapping, gene[-1],
+                                  evaluate(pruned, data.x_valid, data.y_valid)[1],
+                                  evaluate(pruned, data.x_test, data.y_test)[1])}
         save_record()
 
     report.output(out / "search.png", lambda: plot_search(
         found["history"], out / "search.png", title=f"{data.name} {args.space}: co-search"))
     report.notes.append(f"searched gene {' '.join(map(str, gene))}, mapping {mapping}; fitness "
                         f"{found['loss']:.4f} with inherited angles (valid acc {inherited_acc:.3f}); "
-                        f"{found['evaluations']} candidates scored")
+                        f"{found['evaluations']} candidates scored in {found['wall_s']:.0f} s")
     report.notes.append(f"fitness: {args.scorer} scorer loss of the trained circuit (lower is better); "
-                        f"accuracies noise-free; params/gates/depth of the ansatz (encoder excluded)")
+                        f"valid/test acc noise-free"
+                        + (f"; device_acc on {device.name} by the exact density-matrix mode (readout "
+                           f"errors included) on all {len(data.y_test)} test images; gates and depth of "
+                           f"the whole circuit (encoder included) transpiled for {device.name} on its "
+                           f"mapping" if device else "; params/gates/depth of the ansatz (encoder excluded)"))
     report.notes.append(f"data {data.split}; checkpoints, run.json and search.png in {out}")
     return report

@@ -69,6 +69,15 @@ class DeviceScorer(NoiseFreeScorer):
     def device(self) -> Device:
         return _device(self.device_json)
 
+    def program(self, circuit: str | Circuit, params: dict, mapping: Sequence[int]):
+        """The candidate as the device runs it (:class:`noise.program.NoisyProgram`: transpiled
+        gates, ``depth``, ``count_ops``)."""
+        from noise.program import noisy_program
+
+        if isinstance(circuit, str):
+            circuit = Circuit.from_json(circuit)
+        return noisy_program(circuit.bind(params), self.device, mapping, self.seed)
+
     def expectations(self, circuit: Circuit, params: dict, mapping: Sequence[int],
                      features: torch.Tensor) -> torch.Tensor:
         # angles bound before transpiling: only the inputs stay symbolic (qiskit 2.6's basis

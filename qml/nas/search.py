@@ -79,6 +79,7 @@ import hashlib
 import importlib
 import json
 import math
+import multiprocessing
 import os
 import random
 import time
@@ -211,8 +212,8 @@ def make_executor(spec: str | None = "process", max_workers: int | None = None, 
                   processes: bool = True, timeout: float = 10.0) -> Iterator[cf.Executor]:
     """An executor for scoring candidates, closed (with its cluster) when the block ends.
 
-    ``spec``: ``"process"`` (the default: a local process pool of ``max_workers``, one torch
-    thread each), ``"serial"``, ``"dask-local"`` (a ``distributed.LocalCluster`` of
+    ``spec``: ``"process"`` (the default: a local pool of ``max_workers`` spawned processes,
+    one torch thread each), ``"serial"``, ``"dask-local"`` (a ``distributed.LocalCluster`` of
     ``max_workers`` workers, 2 by default, one thread each; ``processes=False`` keeps them in
     this process) or ``"dask://host:port"`` (a running scheduler; ``tcp://`` is used). Dask
     needs the ``distributed`` package. An unknown spec or an unreachable scheduler is a
@@ -220,7 +221,10 @@ def make_executor(spec: str | None = "process", max_workers: int | None = None, 
     """
     spec = spec or "process"
     if spec == "process":
-        with cf.ProcessPoolExecutor(max_workers, initializer=_worker_init) as pool:
+        # spawned, not forked: a child forked after Aer's or torch's OpenMP threads ran in this
+        # process can hang on a lock one of them held
+        with cf.ProcessPoolExecutor(max_workers, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_worker_init) as pool:
             yield pool
     elif spec == "serial":
         yield SerialExecutor()

@@ -289,3 +289,32 @@ def test_nas_command_runs_the_pipeline_and_resumes(tmp_path):
     assert main(argv) == 2  # the run is there: refused without --resume
     assert main(argv + ["--resume"]) == 0
     assert json.loads(record.read_text())["rows"] == rows
+
+
+def test_nas_command_on_a_device_adds_the_noise_unaware_search_and_device_accuracy(tmp_path):
+    from benchmarks.cli import main
+    record = tmp_path / "nas.json"
+    argv = ["nas", "--task", "digits4", "--space", "zzry", "--super-blocks", "2", "--super-epochs", "1",
+            "--search-iters", "1", "--population", "3", "--parents", "2", "--mutants", "1",
+            "--crossovers", "0", "--epochs", "1", "--finetune-epochs", "1", "--n-valid", "10",
+            "--device", "santiago", "--executor", "serial", "--no-progress",
+            "--out", str(tmp_path / "run"), "--json", str(record)]
+    assert main(argv) == 0
+    rows = json.loads(record.read_text())["rows"]
+    assert [r["model"] for r in rows] == ["human", "random", "noise-unaware", "search", "search + pruning 0.1"]
+    assert all(0 <= r["device_acc"] <= 1 for r in rows)
+    assert rows[2]["mapping"] == "0 1 2 3"          # noise-unaware: the trivial mapping
+    saved = json.loads((tmp_path / "run" / "run.json").read_text())
+    assert saved["config"]["scorer"] == "density" and "unaware" in saved
+
+
+@pytest.mark.parametrize("extra, match", [
+    (["--scorer", "density"], "--scorer density scores under a device's noise: add --device NAME"),
+    (["--compare-scorers", "3"], "--compare-scorers compares scorers under a device's noise"),
+    (["--device", "santiago", "--device-qubits", "7"], "--device-qubits 7: santiago has 5 qubits"),
+    (["--device", "atlantis"], "unknown device 'atlantis'"),
+])
+def test_nas_command_names_bad_device_options(tmp_path, capsys, extra, match):
+    from benchmarks.cli import main
+    assert main(["nas", "--task", "digits4", "--out", str(tmp_path / "run"), "--no-progress", *extra]) == 2
+    assert match in capsys.readouterr().err
