@@ -86,6 +86,7 @@ class PauliSum:
         if len(widths) != 1:
             raise ValueError(f"all Pauli strings must have the same length, got lengths {sorted(widths)}")
         self.n_wires = widths.pop()
+        self._weights: dict = {}             # (dtype, device) -> [(x-mask, weights per index)]
 
     def __repr__(self) -> str:
         return " + ".join(f"{c:g}*{p}" for c, p in self.terms)
@@ -154,15 +155,25 @@ def expval(state: torch.Tensor, observable: PauliSum) -> torch.Tensor:
     real = state.real.dtype
     total = torch.zeros(state.shape[0], dtype=real, device=state.device)
     idx = torch.arange(2 ** n, device=state.device)
-    for x, terms in observable.masks().items():
+    for x, weights in _weights(observable, state.dtype, state.device):
         flipped = state if x == 0 else state.index_select(1, idx ^ x)
-        overlap = state.conj() * flipped                         # conj(psi_i) psi_{i^x}
-        signs = _sign_table(n, [z for z, _ in terms], state.device)
-        # (-1)^{z.(i^x)} = (-1)^{z.i} (-1)^{z.x}
-        coeffs = torch.tensor([c * (-1) ** bin(z & x).count("1") for z, c in terms],
-                              dtype=state.dtype, device=state.device)
-        total = total + (overlap @ (signs.to(state.dtype) * coeffs)).sum(1).real
+        total = total + ((state.conj() * flipped) @ weights).real   # conj(psi_i) psi_{i^x} w_i
     return total
+
+
+def _weights(observable: PauliSum, dtype, device) -> list[tuple[int, torch.Tensor]]:
+    """Per x-mask, the weight of each index i: the sum over the terms sharing that gather of
+    coefficient times (-1)^{z.(i^x)} = (-1)^{z.i} (-1)^{z.x}; built once per observable."""
+    key = (dtype, str(device))
+    if key not in observable._weights:
+        n, out = observable.n_wires, []
+        for x, terms in observable.masks().items():
+            signs = _sign_table(n, [z for z, _ in terms], device).to(dtype)
+            coeffs = torch.tensor([c * (-1) ** bin(z & x).count("1") for z, c in terms],
+                                  dtype=dtype, device=device)
+            out.append((x, signs @ coeffs))
+        observable._weights[key] = out
+    return observable._weights[key]
 
 
 def sample(state: torch.Tensor, shots: int, seed: int | None = None) -> torch.Tensor:
