@@ -65,7 +65,8 @@ def test_drift_hot_qubits_and_correlated():
     (["ler", "--p", "0.7"], r"\[0, 0.5\]"),
     (["ler", "--decoders", "mwpm,blossom"], "unknown decoder 'blossom'"),
     (["drift", "--distances", "2"], "odd"),
-    (["ler", "--decoders", "transformer", "--distances", "3"], "needs --checkpoint"),
+    (["ler", "--decoders", "transformer", "--distances", "7"], r"no shipped transformer decoder .* shipped: circuit"),
+    (["ler", "--decoders", "transformer", "--noise", "code-capacity", "--distances", "3"], "basis=z, rounds=1"),
     (["ler", "--distances", "3", "--stratify"], "single-qubit Pauli channel"),
     (["ler", "--noise", "code-capacity", "--stratify", "--max-errors", "10"], "--max-errors"),
 ])
@@ -89,6 +90,14 @@ def test_ler_with_a_trained_transformer(tmp_path):
     argv[argv.index("--distances") + 1], argv[-1] = "5", str(tmp_path / "cc_d3.pt")
     with pytest.raises(ValueError, match="another code"):  # the d=3 model asked to decode d=5
         qec.run(parse(argv))
+
+
+def test_ler_with_the_shipped_transformer():
+    argv = ["ler", "--decoders", "mwpm,transformer", "--distances", "3,5", "--p", "0.005", "--shots", "400"]
+    report = qec.run(parse(argv))  # no --checkpoint: the model shipped for each distance
+    assert [(r["decoder"], r["distance"]) for r in report.rows] == [
+        (name, d) for d in (3, 5) for name in ("mwpm", "transformer")]
+    assert all(r["shots"] == 400 and r["ler"] < 0.1 for r in report.rows)
 
 
 def test_through_qml_bench_main(tmp_path, capsys):
