@@ -37,6 +37,7 @@ COMMANDS = {
     "quest": ("benchmarks.quest", "QuEst: predict a circuit's fidelity (PST) on a device with a graph transformer"),
     "onchip": ("benchmarks.onchip", "QOC: train a QNN on the device by parameter shift, with gradient pruning"),
     "robust-state": ("benchmarks.robust_state", "RobustState: state preparation trained with the device in the loop"),
+    "sea": ("benchmarks.sea", "QuantumSEA: sparse training at a fixed gate budget against baselines of as many gates"),
 }
 
 

@@ -10,6 +10,7 @@
   function, executors (process pool, Dask), checkpoints and resume; the noise-free scorer.
 - :mod:`qml.nas.prune`: global magnitude pruning of rotation angles on a cubic schedule.
 - :mod:`qml.nas.baselines`: human and random baselines.
+- :mod:`qml.nas.sparse`: QuantumSEA, sparse training at a fixed gate budget (prune and grow).
 """
 
 from qml import lazy_exports
@@ -23,6 +24,7 @@ _EXPORTS = {
     "PruneSchedule": "qml.nas.prune", "PrunedQNN": "qml.nas.prune", "PruneTrainer": "qml.nas.prune",
     "export_pruned": "qml.nas.prune",
     "human_baseline": "qml.nas.baselines", "random_baseline": "qml.nas.baselines",
+    "SparseQNN": "qml.nas.sparse", "SparseVQE": "qml.nas.sparse", "sparse_vqe": "qml.nas.sparse",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(globals(), "qml.nas", _EXPORTS)
