@@ -4,5 +4,11 @@ import sys
 
 from qec.learned.pretrained import export
 
-for source in sys.argv[1:]:
-    print(export(source))
+
+def main(argv: list[str]) -> None:
+    for source in argv:
+        print(export(source))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
