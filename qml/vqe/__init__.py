@@ -1,4 +1,5 @@
-"""VQE on molecules: Hamiltonians as Pauli sums, the UCCSD ansatz, and the optimisation loop.
+"""VQE on molecules: Hamiltonians as Pauli sums, the UCCSD ansatz, the optimisation loop, and
+QuantumNAS for VQE (:mod:`qml.vqe.search`; noisy energies on a device are in ``noise.vqe``).
 
 ``import qml.vqe`` is cheap: nothing of torch, qiskit or the chemistry packages loads until
 an attribute is used, and the chemistry packages only by ``python -m qml.vqe.generate``.
@@ -21,6 +22,8 @@ _EXPORTS = {
     "excitations": "qml.vqe.ansatz",
     "vqe": "qml.vqe.optimize", "VQEResult": "qml.vqe.optimize", "energy": "qml.vqe.optimize",
     "estimate_energy": "qml.vqe.optimize",
+    "searched_vqe": "qml.vqe.search", "EnergyScorer": "qml.vqe.search",
+    "hartree_fock_encoder": "qml.vqe.search",
 }
 
 __getattr__, __dir__, __all__ = lazy_exports(globals(), "qml.vqe", _EXPORTS)

@@ -342,10 +342,59 @@ def test_cli_prints_the_table_and_writes_the_plot(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["--molecule", "n2"], "unknown molecule 'n2'; known molecules: beh2, ch4, h2, h2o, lih"),
-    (["--ansatz", "ucc"], "unknown ansatz 'ucc'; valid ansatze: uccsd, hea"),
+    (["--ansatz", "ucc"], "unknown ansatz 'ucc'; valid ansatze: uccsd, hea, searched"),
+    (["--ansatz", "searched", "--space", "nope"], "unknown design space 'nope'; valid spaces:"),
+    (["--mapping", "0,1"], "--mapping needs --device"),
+    (["--device", "santiago", "--mapping", "a,b"], "--mapping must be comma-separated qubit numbers"),
 ])
 def test_cli_bad_inputs_name_the_choices(argv, message, capsys):
     from benchmarks.cli import main
 
     assert main(["vqe", *argv, "--steps", "1", "--no-progress"]) == 2
     assert message in capsys.readouterr().err
+
+
+# --- QuantumNAS for VQE ---------------------------------------------------------------------------
+
+def test_the_hartree_fock_encoder_reads_no_features_and_prepares_hf():
+    from qml.vqe.search import hartree_fock_encoder
+
+    h = load_hamiltonian("lih")
+    enc = hartree_fock_encoder(h)
+    assert enc.n_features == 0
+    state = qml.simulate(enc.circuit(h.n_qubits), dtype=torch.complex128)
+    assert float(h.energy(state)[0]) == pytest.approx(h.hartree_fock_energy(), abs=1e-9)
+
+
+def test_searched_vqe_on_h2_with_tiny_settings_returns_a_finite_energy():
+    from qml.nas import SearchConfig
+    from qml.vqe.search import EnergyScorer, searched_vqe
+
+    h = load_hamiltonian("h2")
+    config = SearchConfig(population=4, parents=2, mutants=1, crossovers=1, iterations=2, seed=0)
+    r = searched_vqe(h, EnergyScorer("h2"), space="zzry", n_blocks=1, train_steps=20, search=config,
+                     finetune_steps=10, progress=False)
+    assert np.isfinite(r["result"].energy) and r["result"].energy > h.exact_energy - 1e-9
+    assert r["circuit"].ops[0].name == "x" and len(r["history"]) == 2 and len(r["train_energies"]) == 20
+    # the search's fitness is the energy of the inherited angles
+    inherited = float(energy(r["circuit"], h, torch.tensor([r["inherited"][n] for n in r["circuit"].parameters],
+                                                         dtype=torch.float64)))
+    assert r["search_loss"] == pytest.approx(inherited, abs=1e-9)
+
+
+def test_searched_vqe_names_an_unknown_design_space():
+    from qml.vqe.search import EnergyScorer, searched_vqe
+
+    with pytest.raises(ValueError, match="unknown design space 'nope'; valid spaces: "):
+        searched_vqe(load_hamiltonian("h2"), EnergyScorer("h2"), space="nope", progress=False)
+
+
+def test_cli_searched_noise_free_writes_the_search_plot(tmp_path, capsys):
+    from benchmarks.cli import main
+
+    out = tmp_path / "s"
+    assert main(["vqe", "--molecule", "h2", "--ansatz", "searched", "--blocks", "1", "--train-steps", "10",
+                 "--population", "4", "--iterations", "2", "--steps", "5", "--no-progress",
+                 "--out", str(out)]) == 0
+    assert "searched: u3cu3 x1" in capsys.readouterr().out
+    assert (out / "search.png").stat().st_size > 0 and (out / "search" / "search.json").exists()
