@@ -293,13 +293,21 @@ def _quality(args, sc, super_model, data, encoder, out, record, save_record) -> 
     return report
 
 
+def _search_config(args, n_physical: int):
+    from qml.nas.search import SearchConfig
+
+    return SearchConfig(population=args.population, parents=args.parents, mutants=args.mutants,
+                        crossovers=args.crossovers, mutation_prob=args.mutation_prob,
+                        iterations=args.search_iters, n_physical=n_physical, seed=args.seed)
+
+
 def _compare_scorers(args, sc, data, encoder, n_physical, options, out, record, save_record) -> Report:
     """Density against Aer on N random candidates; then process pool against Dask."""
     import statistics
     import time
 
     from noise.scorers import aer_scorer, density_scorer
-    from qml.nas.search import Evolution, SearchConfig, make_executor
+    from qml.nas.search import Evolution, make_executor
     from qml.nas.train import spearman
 
     common = dict(encoder=encoder.name, n_classes=data.n_classes, n_valid=args.n_valid, seed=args.seed,
@@ -333,9 +341,7 @@ def _compare_scorers(args, sc, data, encoder, n_physical, options, out, record, 
                         f"candidate: density {times['density']:.2f} s, Aer {times['aer']:.2f} s "
                         f"({times['aer'] / times['density']:.1f}x), both one thread (Aer "
                         f"max_parallel_threads=1), transpilation included")
-    config = SearchConfig(population=args.population, parents=args.parents, mutants=args.mutants,
-                          crossovers=args.crossovers, mutation_prob=args.mutation_prob,
-                          iterations=args.search_iters, n_physical=n_physical, seed=args.seed)
+    config = _search_config(args, n_physical)
     results = {}
     for spec in ("process", "dask-local"):
         _stage(args, f"3. search on the {spec} executor ({args.workers} workers)")
@@ -360,13 +366,11 @@ def _pipeline(args, sc, super_model, data, encoder, n_physical, factory, options
               save_record, executor, device) -> Report:
     from qml.nas.baselines import human_baseline, random_baseline
     from qml.nas.prune import PrunedQNN, PruneTrainer
-    from qml.nas.search import Evolution, SearchConfig, noise_free_scorer, plot_search
+    from qml.nas.search import Evolution, noise_free_scorer, plot_search
     from qml.nas.train import evaluate_genes
 
     # 2. co-search (and, on a device, the same search blind to its noise)
-    config = SearchConfig(population=args.population, parents=args.parents, mutants=args.mutants,
-                          crossovers=args.crossovers, mutation_prob=args.mutation_prob,
-                          iterations=args.search_iters, n_physical=n_physical, seed=args.seed)
+    config = _search_config(args, n_physical)
 
     def search(name, scorer, scorer_name, scorer_options):
         _stage(args, f"2. {name}: {args.search_iters} iterations, population {args.population}, "

@@ -101,7 +101,7 @@ def _device_of(options: dict, n_physical: int | None) -> Device:
         raise ValueError("a device scorer needs the device: --device NAME "
                          "(or --scorer-option device=NAME)")
     device = Device.from_name(name, options.pop("properties", None) or None)
-    scale = _number(options.pop("noise_scale", 1.0), "noise_scale", float)
+    scale = _number(options.pop("noise_scale", 1.0), "noise_scale", float, 0)
     if scale != 1.0:
         device = device.scaled(scale)
     if n_physical is not None and n_physical != device.n_qubits:
@@ -110,14 +110,13 @@ def _device_of(options: dict, n_physical: int | None) -> Device:
     return device
 
 
-def _number(value, option: str, kind: type):
+def _number(value, option: str, kind: type, minimum: float):
     try:
         number = kind(value)
     except (TypeError, ValueError):
         raise ValueError(f"scorer option {option} must be a number, got {value!r}") from None
-    if number < 0 or (kind is int and number < 1 and option == "shots"):
-        raise ValueError(f"scorer option {option} must be {'positive' if option == 'shots' else '>= 0'}, "
-                         f"got {value!r}")
+    if number < minimum:
+        raise ValueError(f"scorer option {option} must be {'positive' if minimum else '>= 0'}, got {value!r}")
     return number
 
 
@@ -125,8 +124,8 @@ def _make(method: str, data, encoder: str, n_classes, readout, n_valid, seed, n_
           options: dict) -> DeviceScorer:
     options = dict(options)
     device = _device_of(options, n_physical)
-    shots = _number(options.pop("shots", 8192), "shots", int) if method == "aer" else None
-    threads = _number(options.pop("threads", 1), "threads", int) if method == "aer" else 1
+    shots = _number(options.pop("shots", 8192), "shots", int, 1) if method == "aer" else None
+    threads = _number(options.pop("threads", 1), "threads", int, 0) if method == "aer" else 1
     if options:
         raise ValueError(f"the {method} scorer does not know the option(s) {sorted(options)}; "
                          f"it takes device, properties, noise_scale"

@@ -150,8 +150,8 @@ def _steps(circuit: Circuit, params, inputs, channels, dtype, device, keep_share
     batch = check_batch(params, inputs, None)
     after = _check_channels(circuit, channels, dtype, device)
     matrices = _gate_matrices(circuit, params, inputs, batch, dtype, device)
-    last_per_sample = {w: i for i, op in enumerate(circuit.ops) if keep_shared and i in matrices
-                       and matrices[i].dim() == 3 for w in op.wires}
+    last_per_sample = {w: i for i, op in enumerate(circuit.ops) if i in matrices and matrices[i].dim() == 3
+                       for w in op.wires} if keep_shared else {}
     steps: list = []
     pending: dict[int, torch.Tensor] = {}     # per wire: the product of its latest one-wire superoperators
     for i, op in enumerate(circuit.ops):

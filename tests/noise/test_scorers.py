@@ -1,14 +1,12 @@
 """Device-aware QuantumNAS scorers (noise.scorers): exact density mode, Aer cross-check, options."""
 
-import pickle
-
 import pytest
 import torch
 
 from qml.data import load_task
 from qml.layers import get_encoder
 from qml.nas import SuperCircuit
-from qml.nas.search import Evolution, SearchConfig
+from qml.nas.search import Evolution, SearchConfig, make_executor, score_candidate
 
 from noise.program import density_expectations
 from noise.scorers import aer_scorer, density_scorer
@@ -39,8 +37,9 @@ def test_density_scorer_is_the_noisy_nll_with_the_mapping(data, candidate):
     assert scorer(circuit, params, (0, 1, 2, 3)) < scorer(circuit, params, (0, 2, 4, 1))
     loss, acc = scorer.evaluate(circuit, params, (0, 1, 2, 3))
     assert loss == scorer(circuit, params, (0, 1, 2, 3)) and 0 <= acc <= 1
-    again = pickle.loads(pickle.dumps(scorer))              # sent to workers as the device's JSON
-    assert again(circuit, params, (0, 1, 2, 3)) == loss
+    with make_executor("process", 1) as pool:      # sent to a worker, the device as its JSON
+        remote = pool.submit(score_candidate, scorer, circuit.to_json(), params, (0, 1, 2, 3)).result()
+    assert remote == pytest.approx(loss, abs=1e-6)
     assert scorer.identity["device"] == "santiago" and scorer.identity["scorer"] == "density"
 
 
