@@ -6,11 +6,18 @@ are the same for every simulator: B1 a 4-qubit QNN training step (16-feature
 RY/RZ/RX/RY encoder, 2 blocks of U3 on every wire and a CU3 ring, <Z> per wire,
 forward and backward); B2 n qubits, 5 layers of (RY on every wire, CNOT ladder),
 <Z> per wire, forward only; B3 the gradient of the sum of <Z> for B2 with trainable angles.
+
+Each builder runs at one precision, ``"complex64"`` or ``"complex128"``, and tags the step it
+returns with the precision its simulator reports it runs in (``step.precision``: our dtype,
+lightning's ``c_dtype``, Aer's ``precision`` option, the dtype of qulacs' and TorchQuantum's
+states, the dtype of default.qubit's results), so that a row can only claim what ran.
+:data:`OURS` and :data:`PEERS` list the builders and the precisions each peer offers.
 """
 
 from __future__ import annotations
 
 import math
+from typing import Callable, NamedTuple
 
 import numpy as np
 import torch
@@ -20,17 +27,29 @@ import qml
 LAYERS = 5
 B1_WIRES, B1_BATCH, B1_BLOCKS = 4, 256, 2
 ENCODER = ("ry", "rz", "rx", "ry")
+DTYPES = {"complex64": torch.complex64, "complex128": torch.complex128}
+BOTH = tuple(DTYPES)
+AER_PRECISION = {"complex64": "single", "complex128": "double"}
+
+
+def _ran_at(step, dtype):
+    """``step``, tagged with the precision (a complex dtype, torch or numpy) it runs in."""
+    name = str(dtype).removeprefix("torch.") if isinstance(dtype, torch.dtype) else np.dtype(dtype).name
+    if name not in DTYPES:
+        raise RuntimeError(f"a step runs at complex64 or complex128, not {name}")
+    step.precision = name
+    return step
 
 
 def _angles(count: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-math.pi, math.pi, count)
 
 
-def _b1_data(seed: int = 0):
+def _b1_data(seed: int = 0, dtype: torch.dtype = torch.float32):
     gen = torch.Generator().manual_seed(seed)
-    x = torch.rand(B1_BATCH, 16, generator=gen) * math.pi
-    weights = torch.rand(B1_BLOCKS, 2 * B1_WIRES, 3, generator=gen)
-    return x, weights
+    x = torch.rand(B1_BATCH, 16, generator=gen, dtype=torch.float64) * math.pi
+    weights = torch.rand(B1_BLOCKS, 2 * B1_WIRES, 3, generator=gen, dtype=torch.float64)
+    return x.to(dtype), weights.to(dtype)
 
 
 # --- this engine ------------------------------------------------------------------------
@@ -60,39 +79,42 @@ def wide_circuit(n: int, trainable: bool) -> qml.Circuit:
     return c
 
 
-def ours_b1(gradient: str, device: str = "cpu"):
+def ours_b1(gradient: str, device: str = "cpu", precision: str = "complex64"):
     c = b1_circuit()
-    x, weights = _b1_data()
+    dtype = DTYPES[precision]
+    x, weights = _b1_data(dtype=dtype.to_real())
     x = x.to(device)
     # parameter order of the circuit: block b: u3 of wires 0..3, then cu3 of wires 0..3
     w = weights.reshape(-1).to(device).requires_grad_(True)
 
     def step():
-        z = qml.expval_z(qml.simulate(c, w, x, gradient=gradient))
+        z = qml.expval_z(qml.simulate(c, w, x, gradient=gradient, dtype=dtype))
         z.sum().backward()
         w.grad = None
         return z
-    return step
+    return _ran_at(step, dtype)
 
 
-def ours_b2(n: int, device: str = "cpu"):
+def ours_b2(n: int, device: str = "cpu", precision: str = "complex64"):
     c = wide_circuit(n, trainable=False)
+    dtype = DTYPES[precision]
 
     def step():
         with torch.no_grad():
-            return qml.expval_z(qml.simulate(c, device=device))
-    return step
+            return qml.expval_z(qml.simulate(c, device=device, dtype=dtype))
+    return _ran_at(step, dtype)
 
 
-def ours_b3(n: int, gradient: str, device: str = "cpu"):
+def ours_b3(n: int, gradient: str, device: str = "cpu", precision: str = "complex64"):
     c = wide_circuit(n, trainable=True)
-    theta = torch.tensor(_angles(LAYERS * n), dtype=torch.float32, device=device, requires_grad=True)
+    dtype = DTYPES[precision]
+    theta = torch.tensor(_angles(LAYERS * n), dtype=dtype.to_real(), device=device, requires_grad=True)
 
     def step():
-        qml.expval_z(qml.simulate(c, theta, gradient=gradient)).sum().backward()
+        qml.expval_z(qml.simulate(c, theta, gradient=gradient, dtype=dtype)).sum().backward()
         g, theta.grad = theta.grad, None
         return g
-    return step
+    return _ran_at(step, dtype)
 
 
 # --- TorchQuantum ------------------------------------------------------------------------
@@ -103,6 +125,11 @@ def _tq():
     if tq is None:
         raise ImportError("torchquantum is not installed")
     return tq
+
+
+def _tq_dtype(tq) -> torch.dtype:
+    """The dtype of TorchQuantum's states (fixed by its ``macro.C_DTYPE``: complex64)."""
+    return tq.QuantumDevice(n_wires=1).states.dtype
 
 
 def torchquantum_b1():
@@ -133,7 +160,7 @@ def torchquantum_b1():
         for p in params:
             p.grad = None
         return z
-    return step
+    return _ran_at(step, _tq_dtype(tq))
 
 
 def _tq_wide(tq, n: int, theta: torch.Tensor):
@@ -153,7 +180,7 @@ def torchquantum_b2(n: int):
     def step():
         with torch.no_grad():
             return _tq_wide(tq, n, theta)
-    return step
+    return _ran_at(step, _tq_dtype(tq))
 
 
 def torchquantum_b3(n: int):
@@ -164,15 +191,16 @@ def torchquantum_b3(n: int):
         _tq_wide(tq, n, theta).sum().backward()
         g, theta.grad = theta.grad, None
         return g
-    return step
+    return _ran_at(step, _tq_dtype(tq))
 
 
 # --- PennyLane ---------------------------------------------------------------------------
 
-def _pennylane_wide(n: int, device_name: str, diff_method):
+def lightning_wide(n: int, diff_method, precision: str):
+    """lightning.qubit at ``precision`` (its ``c_dtype``) running B2; the QNode and PennyLane."""
     import pennylane as qp
 
-    dev = qp.device(device_name, wires=n)
+    dev = qp.device("lightning.qubit", wires=n, c_dtype=np.dtype(precision).type)
     total_z = qp.sum(*[qp.PauliZ(w) for w in range(n)])
 
     @qp.qnode(dev, diff_method=diff_method)
@@ -186,23 +214,26 @@ def _pennylane_wide(n: int, device_name: str, diff_method):
     return qp, circuit
 
 
-def lightning_b2(n: int):
-    qp, circuit = _pennylane_wide(n, "lightning.qubit", None)
+def lightning_b2(n: int, precision: str):
+    qp, circuit = lightning_wide(n, None, precision)
     theta = _angles(LAYERS * n)
-    return lambda: circuit(theta, False)
+    return _ran_at(lambda: circuit(theta, False), circuit.device.c_dtype)
 
 
-def lightning_b3(n: int):
-    qp, circuit = _pennylane_wide(n, "lightning.qubit", "adjoint")
+def lightning_b3(n: int, precision: str):
+    qp, circuit = lightning_wide(n, "adjoint", precision)
     theta = qp.numpy.array(_angles(LAYERS * n), requires_grad=True)
     grad = qp.grad(lambda t: circuit(t, True))
-    return lambda: grad(theta)
+    return _ran_at(lambda: grad(theta), circuit.device.c_dtype)
 
 
 def default_qubit_b1():
+    """default.qubit with torch backprop. It has no precision option: its |0...0> is complex128
+    and float32 angles are promoted, so it computes in complex128 whatever its inputs; it gets
+    float64 inputs, and its step is tagged with the dtype of its results."""
     import pennylane as qp
 
-    x, weights = _b1_data()
+    x, weights = _b1_data(dtype=torch.float64)
     dev = qp.device("default.qubit", wires=B1_WIRES)
     rot = {"ry": qp.RY, "rz": qp.RZ, "rx": qp.RX}
 
@@ -225,7 +256,7 @@ def default_qubit_b1():
         z.sum().backward()
         w.grad = None
         return z
-    return step
+    return _ran_at(step, step().dtype.to_complex())
 
 
 # --- qulacs ------------------------------------------------------------------------------
@@ -257,7 +288,7 @@ def qulacs_b2(n: int):
         state.set_zero_state()
         circuit.update_quantum_state(state)
         return [o.get_expectation_value(state) for o in observables]
-    return step
+    return _ran_at(step, state.get_vector().dtype)
 
 
 def qulacs_b3(n: int):
@@ -265,16 +296,23 @@ def qulacs_b3(n: int):
     total_z = qulacs.Observable(n)
     for w in range(n):
         total_z.add_operator(1.0, f"Z {w}")
-    return lambda: circuit.backprop(total_z)
+    return _ran_at(lambda: circuit.backprop(total_z), qulacs.QuantumState(1).get_vector().dtype)
 
 
 # --- qiskit-aer --------------------------------------------------------------------------
 
-def aer_b2(n: int, threads: int):
-    from qiskit import QuantumCircuit, transpile
-    from qiskit.quantum_info import Pauli
+def aer_simulator(threads: int, precision: str):
+    """Aer's statevector method on ``threads`` threads, at ``precision`` (its ``precision`` option)."""
     from qiskit_aer import AerSimulator
 
+    return AerSimulator(method="statevector", max_parallel_threads=threads, precision=AER_PRECISION[precision])
+
+
+def aer_b2(n: int, threads: int, precision: str):
+    from qiskit import QuantumCircuit, transpile
+    from qiskit.quantum_info import Pauli
+
+    sim = aer_simulator(threads, precision)  # importing qiskit_aer adds QuantumCircuit.save_expectation_value
     qc = QuantumCircuit(n)
     theta = _angles(LAYERS * n)
     for layer in range(LAYERS):
@@ -284,17 +322,38 @@ def aer_b2(n: int, threads: int):
             qc.cx(w, w + 1)
     for w in range(n):
         qc.save_expectation_value(Pauli("Z"), [w], label=f"z{w}")
-    sim = AerSimulator(method="statevector", max_parallel_threads=threads)
     compiled = transpile(qc, sim, optimization_level=0)
-    return lambda: sim.run(compiled).result()
+    ran_at = {aer: name for name, aer in AER_PRECISION.items()}[sim.options.precision]
+    return _ran_at(lambda: sim.run(compiled).result(), ran_at)
 
 
-#: case -> simulator name -> builder(size, threads)
+#: case -> our simulator name -> builder(size, precision, device)
+OURS = {
+    "B1": {f"ours {g}": lambda n, p, d, g=g: ours_b1(g, d, p) for g in ("autograd", "adjoint")},
+    "B2": {"ours": lambda n, p, d: ours_b2(n, d, p)},
+    "B3": {f"ours {g}": lambda n, p, d, g=g: ours_b3(n, g, d, p) for g in ("adjoint", "autograd")},
+}
+
+
+class Peer(NamedTuple):
+    """A peer's builder ``(size, threads, precision) -> step`` and the precisions it offers."""
+
+    build: Callable
+    precisions: tuple[str, ...]
+
+
+COMPLEX64, COMPLEX128 = ("complex64",), ("complex128",)
+
+#: case -> peer name -> Peer. qulacs has complex128 only; TorchQuantum complex64 only (its
+#: dtype is a module constant); default.qubit computes in complex128 (see default_qubit_b1).
 PEERS = {
-    "B1": {"TorchQuantum": lambda n, t: torchquantum_b1(),
-           "PennyLane default.qubit": lambda n, t: default_qubit_b1()},
-    "B2": {"qulacs": lambda n, t: qulacs_b2(n), "lightning.qubit": lambda n, t: lightning_b2(n),
-           "qiskit-aer": aer_b2, "TorchQuantum": lambda n, t: torchquantum_b2(n)},
-    "B3": {"qulacs": lambda n, t: qulacs_b3(n), "lightning.qubit adjoint": lambda n, t: lightning_b3(n),
-           "TorchQuantum": lambda n, t: torchquantum_b3(n)},
+    "B1": {"TorchQuantum": Peer(lambda n, t, p: torchquantum_b1(), COMPLEX64),
+           "PennyLane default.qubit": Peer(lambda n, t, p: default_qubit_b1(), COMPLEX128)},
+    "B2": {"qulacs": Peer(lambda n, t, p: qulacs_b2(n), COMPLEX128),
+           "lightning.qubit": Peer(lambda n, t, p: lightning_b2(n, p), BOTH),
+           "qiskit-aer": Peer(aer_b2, BOTH),
+           "TorchQuantum": Peer(lambda n, t, p: torchquantum_b2(n), COMPLEX64)},
+    "B3": {"qulacs": Peer(lambda n, t, p: qulacs_b3(n), COMPLEX128),
+           "lightning.qubit adjoint": Peer(lambda n, t, p: lightning_b3(n, p), BOTH),
+           "TorchQuantum": Peer(lambda n, t, p: torchquantum_b3(n), COMPLEX64)},
 }

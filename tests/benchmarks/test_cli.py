@@ -111,10 +111,13 @@ def test_sim_too_many_qubits_is_the_workers_clean_message(capsys):
 
 def test_sim_names_the_missing_peers_and_how_to_install_them():
     from benchmarks.sim import _missing_peers
-    config = {"cases": ["B2"], "sizes": [10], "grad_sizes": [], "peers": True}
-    rows = [{"simulator": "ours"}, {"simulator": "qulacs"}]
+    config = {"cases": ["B2"], "sizes": [10], "grad_sizes": [], "peers": True,
+              "precisions": ["complex64", "complex128"]}
+    rows = [{"simulator": "ours", "precision": "complex64"}, {"simulator": "qulacs", "precision": "complex128"},
+            {"simulator": "qiskit-aer", "precision": "complex64"}]
     (note,) = _missing_peers(config, rows)
     assert "not installed" in note and "qulacs" not in note and "`make bench-peers` installs" in note
+    assert "qiskit-aer (complex128)" in note and "qiskit-aer (complex64)" not in note
 
 
 def test_train_gets_a_new_run_directory_per_run(tmp_path, capsys, monkeypatch):
