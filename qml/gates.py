@@ -123,24 +123,28 @@ class TrigTable:
     """
 
     def __init__(self, items, n_sources: int):
-        angle_rows, entries = [], []
+        rows, cols, weights, kinds, angles, coefs, k = [], [], [], [], [], [], 0
         for gate, sources in items:
-            base = len(angle_rows)
-            for row in gate.angles:
-                weights = [0.0] * n_sources
-                for j, w in enumerate(row):
-                    for source, coef in ([(sources[j], 1.0)] if isinstance(sources[j], int) else sources[j]):
-                        weights[source] += w * coef
-                angle_rows.append(weights)
-            entries += [(coef, [(f[0], base + int(f[1:])) for f in factors]) for coef, *factors in gate.entries]
-        k = len(angle_rows)
+            terms, kind, angle, coef = _form(gate)
+            for row, j, w in terms:
+                for source, c in ([(sources[j], 1.0)] if isinstance(sources[j], int) else sources[j]):
+                    rows.append(k + row)
+                    cols.append(source)
+                    weights.append(w * c)
+            kinds.append(kind)
+            angles.append(angle + k)
+            coefs.append(coef)
+            k += len(gate.angles)
+        if any(not 0 <= c < n_sources for c in cols):
+            raise ValueError(f"a gate reads a source outside the {n_sources} given")
         self.k = k
-        self.weights = torch.tensor(angle_rows, dtype=torch.float64).reshape(k, n_sources).T
-        one = 4 * k
-        slots = [[_KINDS.index(kind) * k + a for kind, a in factors] + [one, one] for _, factors in entries]
-        self.first = torch.tensor([s[0] for s in slots])
-        self.second = torch.tensor([s[1] for s in slots])
-        self.coef = torch.tensor([complex(c) for c, _ in entries], dtype=torch.complex128)
+        # each angle is a sparse weighted sum of sources; duplicate (row, col) pairs add up
+        self.rows, self.cols = torch.tensor(rows, dtype=torch.int64), torch.tensor(cols, dtype=torch.int64)
+        self.weights = torch.tensor(weights, dtype=torch.float64)
+        kind, angle = (torch.cat(t) if t else torch.zeros(0, 2, dtype=torch.int64) for t in (kinds, angles))
+        slots = torch.where(kind == len(_KINDS), 4 * k, kind * k + angle)    # kind 4: the constant 1
+        self.first, self.second = slots.unbind(1)
+        self.coef = torch.cat(coefs) if coefs else torch.zeros(0, dtype=torch.complex128)
         self.angle_of = torch.cat([torch.arange(k).repeat(4), torch.tensor([k])])  # slot -> angle (k: none)
         self._on: dict = {}
 
@@ -148,7 +152,8 @@ class TrigTable:
         key = (dtype, device)
         if key not in self._on:
             cdtype = torch.complex128 if dtype == torch.float64 else torch.complex64
-            self._on[key] = (self.weights.to(dtype=dtype, device=device), self.first.to(device),
+            self._on[key] = (self.rows.to(device), self.cols.to(device),
+                             self.weights.to(dtype=dtype, device=device)[:, None], self.first.to(device),
                              self.second.to(device), self.coef.to(dtype=cdtype, device=device),
                              self.angle_of.to(device))
         return self._on[key]
@@ -167,6 +172,19 @@ class TrigTable:
         return _TrigValues.apply(sources, self)
 
 
+@lru_cache(maxsize=None)
+def _form(gate: Gate):
+    """A gate's matrix as the evaluator reads it: angle terms (row, parameter, weight); the
+    kinds and angle rows of each entry's two factors, (entries, 2) each (the constant 1 is
+    kind 4); and the entries' coefficients."""
+    terms = [(row, j, w) for row, weights in enumerate(gate.angles) for j, w in enumerate(weights) if w]
+    pairs = [[(_KINDS.index(f[0]), int(f[1:])) for f in factors] + [(len(_KINDS), 0)] * (2 - len(factors))
+             for _, *factors in gate.entries]
+    slots = torch.tensor(pairs, dtype=torch.int64).reshape(-1, 2, 2)
+    coefs = torch.tensor([complex(e[0]) for e in gate.entries], dtype=torch.complex128)
+    return terms, slots[..., 0], slots[..., 1], coefs
+
+
 def _factors(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """F = [cos, sin, e^{ia}, e^{-ia}, 1] of every angle (rows) and its derivative dF/da."""
     c, s = torch.cos(a), torch.sin(a)
@@ -180,8 +198,9 @@ def _factors(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 class _TrigValues(torch.autograd.Function):
     @staticmethod
     def forward(ctx, sources, table: TrigTable):
-        weights, first, second, coef, _ = table.on(sources.dtype, sources.device)
-        f, df = _factors(weights.T @ sources)                               # (4K+1, batch)
+        rows, cols, w, first, second, coef, _ = table.on(sources.dtype, sources.device)
+        angles = sources.new_zeros(table.k, sources.shape[1]).index_add_(0, rows, w * sources[cols])
+        f, df = _factors(angles)                                            # (4K+1, batch)
         ctx.table = table
         ctx.save_for_backward(sources, f, df)
         return coef[:, None] * f.index_select(0, first) * f.index_select(0, second)
@@ -189,13 +208,13 @@ class _TrigValues(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad):
         sources, f, df = ctx.saved_tensors
-        weights, first, second, coef, angle_of = ctx.table.on(sources.dtype, sources.device)
+        rows, cols, w, first, second, coef, angle_of = ctx.table.on(sources.dtype, sources.device)
         h = grad.conj() * coef[:, None]
         f1, f2 = f.index_select(0, first), f.index_select(0, second)
         by_factor = torch.cat([(h * df.index_select(0, first) * f2).real, (h * f1 * df.index_select(0, second)).real])
         grad_a = sources.new_zeros(ctx.table.k + 1, sources.shape[1])
         grad_a.index_add_(0, angle_of[torch.cat([first, second])], by_factor)
-        return weights @ grad_a[:-1], None
+        return sources.new_zeros(sources.shape).index_add_(0, cols, w * grad_a[rows]), None
 
 
 def _rows_entries(rows: list[list[complex]]) -> tuple[Entry, ...]:

@@ -320,13 +320,14 @@ def random_circuit(n_wires: int, n_params: int, seed: int = 0) -> Circuit:
         raise ValueError(f"n_params must be positive, got {n_params}")
     rng = random.Random(seed)
     b = _Builder(n_wires)
-    while len(b.c.parameters) < n_params:
-        left = n_params - len(b.c.parameters)
+    left = n_params
+    while left:
         gate = rng.choice([g for g in RANDOM_GATES if get_gate(g).n_params <= left])
         g = get_gate(gate)
         wires = tuple(rng.sample(range(n_wires), g.n_wires))
         if g.n_params:
             b.trainable(gate, wires, "rand")
+            left -= g.n_params
         else:
             b.c.append(gate, wires)
     return b.c

@@ -65,7 +65,7 @@ def simulate(circuit: Circuit, params=None, inputs=None, *, dtype: torch.dtype =
     if gradient == "adjoint" and torch.is_grad_enabled():
         state = _AdjointRun.apply(steps, state, *operands)
     else:
-        state = plan.run(steps, state, operands)
+        state = plan.run(steps, state, operands, owned=initial_state is None)
     state = state.to(dtype)
     if circuit.global_phase:
         state = state * complex(math.cos(circuit.global_phase), math.sin(circuit.global_phase))

@@ -38,18 +38,31 @@ def probabilities(state: torch.Tensor) -> torch.Tensor:
 def expval_z(state: torch.Tensor) -> torch.Tensor:
     """<Z> on every wire, shape (batch, n); wire 0 is the most significant bit."""
     n = _n_wires(state)
-    b = state.shape[0]
-    probs = probabilities(state)
     if n <= _SIGN_TABLE_MAX:  # one matmul with the (2**n, n) table of +/-1
+        probs = probabilities(state)
         return probs @ _z_signs(n, probs.dtype, probs.device)
-    out = []
-    for w in range(n):
-        p = probs.view(b, 2 ** w, 2, -1).sum((1, 3))
-        out.append(p[:, 0] - p[:, 1])
-    return torch.stack(out, dim=1)
+    high = n // 2
+    marginals = _split_marginals(state, high)
+    return torch.cat([p @ _z_signs(k, p.dtype, p.device) for p, k in zip(marginals, (high, n - high))], dim=1)
 
 
 _SIGN_TABLE_MAX = 12
+_CHUNK = 2 ** 16    # entries squared at a time on a CPU: the squares stay in cache, no state-sized temporary
+
+
+def _split_marginals(state: torch.Tensor, high: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Probabilities of the first ``high`` wires' bits (batch, 2**high) and of the others'
+    (batch, 2**(n - high)), in one read of the state, a chunk of rows at a time."""
+    b = state.shape[0]
+    parts = 2 if state.is_complex() else 1          # a complex amplitude as its (re, im) pair
+    entries = (torch.view_as_real(state) if state.is_complex() else state).reshape(b, 2 ** high, -1)
+    rows = entries.shape[1] if state.is_cuda else max(1, _CHUNK // (b * entries.shape[2]), entries.shape[1] // 1024)
+    high_p, low_p = [], 0
+    for chunk in entries.split(rows, dim=1):
+        squares = chunk * chunk
+        high_p.append(squares.sum(2))
+        low_p = low_p + squares.sum(1)
+    return torch.cat(high_p, dim=1), low_p.view(b, -1, parts).sum(2)
 
 
 @lru_cache(maxsize=None)

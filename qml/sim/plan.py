@@ -27,12 +27,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import torch
 
 from qml.circuit import Circuit, Input, Linear, Op, Param, symbols
 from qml.gates import TrigTable
-from qml.sim import kernels
+from qml.sim import kernels, workspace
 from qml.sim.cache import CircuitCache
 
 FUSE_WIDTH = 5
@@ -82,6 +83,7 @@ class _Layout:
         self.batched_params = any(plan.batched(op, per_sample) and _reads(op, Param) for op in plan.gates)
         offsets = {"const": 0, "param": n_const, "input": n_const + (n_param if self.batched_params else 0)}
         consts = iter(range(n_const))
+        position = {name: j for j, name in enumerate(plan.names)}
         items = {False: [], True: []}         # per buffer: (op index, gate, source of each parameter)
         self.fixed = []                       # parameter-free ops, in order
         for i, op in enumerate(plan.gates):
@@ -90,7 +92,7 @@ class _Layout:
                     self.fixed.append(i)
                 continue
             def source(s):
-                return offsets["param"] + plan.names.index(s.name) if isinstance(s, Param) \
+                return offsets["param"] + position[s.name] if isinstance(s, Param) \
                     else offsets["input"] + s.index
             sources = [[(next(consts), 1.0)] if not symbols(p) else
                        [(source(s), c) for s, c in p.terms] + ([(next(consts), 1.0)] if p.offset else [])
@@ -113,8 +115,8 @@ class _Layout:
         self.conj = {b: any(plan.gates[i].adjoint for i, (bb, _) in self.where.items() if bb == b)
                      for b in (False, True)}
 
-    def entries(self, plan: "Plan", i: int, row, col):
-        """Positions of entries (row, col) of op i's (possibly adjoint) matrix in its buffer."""
+    def entries(self, plan: "Plan", i: int, row: int, col: int) -> int:
+        """Position of entry (row, col) of op i's (possibly adjoint) matrix in its buffer."""
         batched, offset = self.where[i]
         d = plan.dim(i)
         if plan.gates[i].adjoint:
@@ -248,19 +250,16 @@ class Plan:
         matrix entry (a_L, b_L) where a and b agree off L, and zero elsewhere.
         """
         wires = step.kernel.wires
-        k = len(wires)
-        states = torch.arange(2 ** k)
-        rows = []
+        patterns, starts = [], []
         for i in step.ops:
-            local = [wires.index(w) for w in self.gates[i].wires]
-            rest = [a for a in range(k) if a not in local]
-            a_local, a_rest = _bits(states, k, local), _bits(states, k, rest)
-            if step.diagonal:
-                rows.append(layout.entries(self, i, a_local, a_local))
-            else:
-                index = layout.entries(self, i, a_local[:, None], a_local[None, :])
-                rows.append(torch.where(a_rest[:, None] == a_rest[None, :], index, layout.zero))
-        return torch.stack(rows)
+            adjoint = self.gates[i].adjoint
+            patterns.append(_embedding(len(wires), tuple(wires.index(w) for w in self.gates[i].wires),
+                                       step.diagonal, adjoint))
+            batched, offset = layout.where[i]
+            starts.append(offset + (layout.size[batched] if adjoint else 0))
+        local, inside = (torch.stack(t) for t in zip(*patterns))
+        shape = (-1,) + (1,) * (local.dim() - 1)
+        return torch.where(inside, local + torch.tensor(starts).view(shape), layout.zero)
 
     def _prefix_index(self, start: int, layout: _Layout) -> torch.Tensor:
         """(layers, n, 2, 2) gather index of the prefix gates, identity where a wire has none."""
@@ -383,9 +382,25 @@ class Plan:
             state = (state.unsqueeze(2) * v.unsqueeze(1)).reshape(vec.shape[0], -1)
         return state.expand(batch, -1).contiguous() if state.shape[0] != batch else state
 
-    def run(self, steps: list[Step], state: torch.Tensor, operands: list) -> torch.Tensor:
+    def run(self, steps: list[Step], state: torch.Tensor, operands: list, owned: bool = False) -> torch.Tensor:
+        """The state after the steps; ``owned``: ``state`` may be written over.
+
+        Recording no gradient, the steps alternate between two buffers (see
+        :mod:`qml.sim.workspace`); else each step makes a new state, kept for backward.
+        """
+        if torch.is_grad_enabled() and (state.requires_grad or
+                                        any(m is not None and m.requires_grad for m in operands)):
+            for step, m in zip(steps, operands):
+                state = step.kernel.apply(state, m)
+            return state
+        spare = workspace.take(state) if steps else None
         for step, m in zip(steps, operands):
-            state = step.kernel.apply(state, m)
+            if spare is None:
+                spare = torch.empty(state.shape, dtype=state.dtype, device=state.device)
+            spare, state = (state if owned else None), step.kernel.apply(state, m, out=spare)
+            owned = True
+        if spare is not None:
+            workspace.give(spare)
         return state
 
 
@@ -445,6 +460,20 @@ def _product(values: torch.Tensor, diagonal: bool, batched: bool) -> torch.Tenso
         earlier, later = values.reshape(-1, 2, *values.shape[1:]).unbind(1)
         values = later @ earlier
     return values.squeeze(0)
+
+
+@lru_cache(maxsize=None)
+def _embedding(k: int, local: tuple[int, ...], diagonal: bool, adjoint: bool):
+    """A gate on ``local`` axes of k wires: (entry of its own matrix, inside) per entry of the
+    block's (D,) diagonal or (D, D) matrix; outside the gate's embedding ``inside`` is False."""
+    states = torch.arange(2 ** k)
+    rest = [a for a in range(k) if a not in local]
+    a_local, a_rest = _bits(states, k, list(local)), _bits(states, k, rest)
+    d = 2 ** len(local)
+    if diagonal:
+        return a_local * (d + 1), torch.ones(2 ** k, dtype=torch.bool)
+    row, col = (a_local[None, :], a_local[:, None]) if adjoint else (a_local[:, None], a_local[None, :])
+    return row * d + col, a_rest[:, None] == a_rest[None, :]
 
 
 def _bits(states: torch.Tensor, k: int, axes: list[int]) -> torch.Tensor:

@@ -1,0 +1,114 @@
+"""The engine's fast paths against plain references: the widened GEMM of a dense step, runs
+that write into reused buffers, <Z> of wide states from two marginals, sparse angle tables."""
+
+import pytest
+import torch
+
+import qml
+from qml.gates import GATES, TrigTable
+from qml.layers import random_circuit as random_ansatz
+from qml.sim import kernels, workspace
+from qml.sim.measurement import _z_signs, probabilities
+
+from .conftest import random_circuit
+
+
+def _reference_apply(n: int, wires: tuple, state: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """m on ``wires`` by moving them last: an independent route to the same product."""
+    b, k = state.shape[0], len(wires)
+    others = [a for a in range(n) if a not in wires]
+    perm = [0] + [1 + a for a in others] + [1 + w for w in wires]
+    rows = state.view(b, *[2] * n).permute(perm).reshape(b, -1, 2 ** k) @ m.transpose(-1, -2)
+    return rows.reshape([b] + [2] * (n - k) + [2] * k).permute([perm.index(a) for a in range(n + 1)]).reshape(b, -1)
+
+
+@pytest.mark.parametrize("wires", [(3,), (2, 3), (4, 5), (1, 2, 3), (0, 1), (5,), (2, 3, 4, 5), (0, 1, 2, 3, 4)])
+@pytest.mark.parametrize("shared", [True, False])
+def test_dense_step_matches_reference(wires, shared):
+    """Every layout (one wide GEMM when few amplitudes follow the wires, else a GEMM per left
+    index), with and without ``out`` and ``inverse``, to 1e-12 in complex128."""
+    n, b = 6, 3
+    gen = torch.Generator().manual_seed(len(wires) * 10 + wires[0])
+    state = torch.randn(b, 2 ** n, dtype=torch.complex128, generator=gen)
+    d = 2 ** len(wires)
+    m = torch.randn(*(() if shared else (b,)), d, d, dtype=torch.complex128, generator=gen)
+    kernel = kernels.Dense(n, wires)
+    expected = _reference_apply(n, wires, state, m)
+    assert torch.allclose(kernel.apply(state, m), expected, atol=1e-12)
+    out = torch.empty_like(state)
+    assert kernel.apply(state, m, out=out) is out
+    assert torch.allclose(out, expected, atol=1e-12)
+    inverse = _reference_apply(n, wires, state, m.conj().transpose(-1, -2))
+    assert torch.allclose(kernel.apply(state, m, inverse=True, out=out), inverse, atol=1e-12)
+
+
+def test_runs_without_gradient_equal_recorded_runs(rng):
+    """A no-grad run (steps alternating between two reused buffers) gives the recorded run's
+    states; a returned state is never written by a later call; a given initial state is kept."""
+    for _ in range(5):
+        c = random_circuit(5, 40, rng)
+        with torch.enable_grad():
+            recorded = qml.simulate(c, dtype=torch.complex128)
+        with torch.no_grad():
+            first = qml.simulate(c, dtype=torch.complex128)
+            kept = first.clone()
+            second = qml.simulate(c, dtype=torch.complex128)
+        assert torch.allclose(first, recorded, atol=1e-12) and torch.equal(first, kept)
+        assert torch.equal(second, first) and second.data_ptr() != first.data_ptr()
+    start = torch.zeros(2, 32, dtype=torch.complex64)
+    start[:, 3] = 1
+    before = start.clone()
+    with torch.no_grad():
+        qml.simulate(random_circuit(5, 30, rng), initial_state=start)
+    assert torch.equal(start, before)
+
+
+def test_workspace_keeps_one_spare():
+    a, b = torch.empty(2, 8), torch.empty(3, 8)
+    workspace.give(a)
+    workspace.give(b)                     # replaces a
+    assert workspace.take(torch.zeros(3, 8)) is b
+    assert workspace.take(torch.zeros(2, 8)) is not a
+    workspace.give(torch.empty(2 ** 27, dtype=torch.complex64))   # over KEEP_BYTES: not kept
+    assert workspace._spare == {}
+
+
+@pytest.mark.parametrize("dtype", [torch.complex64, torch.complex128, torch.float64])
+@pytest.mark.parametrize("n", [13, 16])
+def test_expval_z_of_wide_states(dtype, n):
+    """Above 12 wires <Z> comes from two marginals read a chunk at a time: equal to the sign
+    table's product (1e-5 in single, 1e-12 in double precision), gradients too."""
+    gen = torch.Generator().manual_seed(n)
+    state = torch.randn(3, 2 ** n, dtype=dtype, generator=gen)
+    state = (state / state.abs().square().sum(1, keepdim=True).sqrt()).requires_grad_(True)
+    real = torch.float32 if dtype == torch.complex64 else torch.float64
+    reference = state.detach().clone().requires_grad_(True)
+    expected = probabilities(reference) @ _z_signs(n, real, torch.device("cpu"))
+    z = qml.expval_z(state)
+    tol = 1e-5 if dtype == torch.complex64 else 1e-12
+    assert torch.allclose(z, expected, atol=tol)
+    weights = torch.randn(n, dtype=real, generator=gen)
+    grad, = torch.autograd.grad((z @ weights).sum(), state)
+    expected_grad, = torch.autograd.grad((expected @ weights).sum(), reference)
+    assert torch.allclose(grad, expected_grad, atol=tol)
+
+
+def test_angle_table_is_sparse():
+    """An angle reads a few sources: the table stores its terms, not a dense angles x sources
+    matrix (which grew with the square of the circuit)."""
+    c = random_ansatz(4, 3000, seed=1)
+    plan = qml.sim.plan.plan_for(c)
+    table = plan.layout(False).tables[False]
+    assert table.weights.numel() <= 2 * table.k
+    gate = GATES["u3"]
+    linear = TrigTable([(gate, [[(0, 0.5), (1, 2.0)], 1, [(0, 1.0), (0, 1.0)]])], 2)
+    sources = torch.tensor([0.3, -1.1], dtype=torch.float64)
+    expected = gate.matrix(torch.tensor([0.5 * 0.3 + 2.0 * -1.1, -1.1, 0.6], dtype=torch.float64))
+    assert torch.allclose(linear(sources).reshape(2, 2), expected, atol=1e-14)
+
+
+def test_random_ansatz_counts_its_parameters():
+    """The builder keeps its own count (recounting the circuit each gate was quadratic): the
+    circuit still has exactly the parameters asked for, at 100,000 too."""
+    for n_params in (1, 2, 7, 100_000):
+        assert len(random_ansatz(4, n_params, seed=3).parameters) == n_params
