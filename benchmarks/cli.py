@@ -27,6 +27,8 @@ from benchmarks.report import Report, write_json
 COMMANDS = {
     "demo": ("benchmarks.demo", "the main job: a short run that shows the toolkit end to end"),
     "sim": ("benchmarks.sim", "simulator speed and memory against peer simulators (B1-B4)"),
+    "depth": ("benchmarks.depth", "engine cost against circuit size: compile, forward + backward time and peak "
+                                  "memory from 100 to 100,000 parameters"),
     "train": ("benchmarks.train", "train a QNN classifier and report its accuracy"),
     "qec": ("benchmarks.qec", "surface-code decoders: logical error rates, training, drift"),
     "devices": ("benchmarks.devices", "calibration of IBM devices: qubits, edges, gate/readout errors, T1/T2"),

@@ -30,19 +30,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 from benchmarks.report import Report
+from benchmarks.worker import in_subprocess, positive_ints, reset_peak, send_result, status_mib
 
 WIDE_SIZES = (10, 12, 14, 16, 18, 20, 22)
 GRAD_SIZES = (12, 16)
 MEMORY_LAYERS = (10, 100)
 MEMORY_QUBITS = 20
-MMAP_THRESHOLD = 1 << 17  # glibc would otherwise raise it and keep freed state buffers
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "QULACS_NUM_THREADS")
-WORKER_ERROR = "qml-bench sim: error: "  # how benchmarks.cli reports bad input, in the worker too
 ITEMSIZE = {"complex64": 8, "complex128": 16}
 COPY_BYTES = 256 * 2 ** 20  # the tensor copied to measure the memory bandwidth
 COPY_BUDGET = 0.5  # seconds of repeated copies
@@ -68,16 +65,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--worker", help=argparse.SUPPRESS)
 
 
-def _ints(text: str, what: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",") if v]
-    except ValueError:
-        raise ValueError(f"{what} must be comma-separated integers, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise ValueError(f"{what} must be positive integers, got {text!r}")
-    return values
-
-
 def _precisions(text: str) -> list[str]:
     """The precisions ``--dtype`` names: complex64, complex128, or both."""
     if text == "both":
@@ -99,9 +86,10 @@ def run(args) -> Report:
         import torch
         if not torch.cuda.is_available():
             raise ValueError("--device cuda asked for, but torch sees no CUDA device")
-    _ints(str(args.memory_qubits), "--memory-qubits")
-    config = {"cases": cases, "threads": _ints(args.threads, "--threads"), "precisions": _precisions(args.dtype),
-              "sizes": _ints(args.sizes, "--sizes"), "grad_sizes": _ints(args.grad_sizes, "--grad-sizes"),
+    positive_ints(str(args.memory_qubits), "--memory-qubits")
+    config = {"cases": cases, "threads": positive_ints(args.threads, "--threads"),
+              "precisions": _precisions(args.dtype), "sizes": positive_ints(args.sizes, "--sizes"),
+              "grad_sizes": positive_ints(args.grad_sizes, "--grad-sizes"),
               "peers": not args.no_peers and args.device == "cpu", "budget": args.budget, "device": args.device}
     report = Report("qml-bench sim: median time per step (ms); 'x ours' = peer median / our median at the "
                     "same precision; 'x floor' = our median / the memory-bandwidth floor", COLUMNS, config=config)
@@ -176,18 +164,7 @@ def _bandwidth_note(bandwidth: dict[int, float], device: str) -> str:
 
 
 def _in_subprocess(task: dict) -> list | dict:
-    env = {**os.environ, **{v: str(task["threads"]) for v in THREAD_VARS}}
-    if task["mode"] == "memory":  # freed states go back to the OS at once: RSS shows live memory
-        env["MALLOC_MMAP_THRESHOLD_"] = str(MMAP_THRESHOLD)
-    cmd = [sys.executable, "-m", "benchmarks.cli", "sim", "--worker", json.dumps(task)]
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    lines = [line for line in done.stdout.splitlines() if line.startswith("RESULT ")]
-    refused = [line for line in done.stderr.splitlines() if line.startswith(WORKER_ERROR)]
-    if done.returncode == 2 and refused:  # the worker's clean message about bad input, as it is
-        raise ValueError(refused[-1][len(WORKER_ERROR):])
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"benchmark worker failed ({task}):\n{done.stderr[-3000:]}")
-    return json.loads(lines[-1][len("RESULT "):])
+    return in_subprocess("sim", task, task["threads"], memory=task["mode"] == "memory")
 
 
 def _worker(task: dict) -> None:
@@ -195,7 +172,7 @@ def _worker(task: dict) -> None:
 
     torch.set_num_threads(task["threads"])
     modes = {"memory": _memory, "bandwidth": _bandwidth, "time": _timings}
-    print("RESULT " + json.dumps(modes[task["mode"]](task)), flush=True)
+    send_result(modes[task["mode"]](task))
 
 
 def _time(step, budget: float, sync) -> dict:
@@ -267,23 +244,13 @@ def _memory(task: dict) -> dict:
                 "note": f"not run: autograd would keep about {need / 1024:.0f} GiB of states"}
     step = peers.ours_b3(n, task["method"], task["device"])
     step()
-    with open("/proc/self/clear_refs", "w") as f:  # reset VmHWM to the current RSS
-        f.write("5")
-    before = _status_mib("VmRSS")
+    before = reset_peak()
     t0 = time.perf_counter()
     step()
     elapsed = (time.perf_counter() - t0) * 1e3
     peers.LAYERS = LAYERS
-    return {"peak_MiB": round(_status_mib("VmHWM") - before, 1), "median_ms": elapsed,
-            "total_peak_MiB": round(_status_mib("VmHWM"), 1)}
-
-
-def _status_mib(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError(f"/proc/self/status has no {field}")
+    return {"peak_MiB": round(status_mib("VmHWM") - before, 1), "median_ms": elapsed,
+            "total_peak_MiB": round(status_mib("VmHWM"), 1)}
 
 
 def _available_mib() -> float:
