@@ -137,7 +137,7 @@ class TrigTable:
             k += len(gate.angles)
         if any(not 0 <= c < n_sources for c in cols):
             raise ValueError(f"a gate reads a source outside the {n_sources} given")
-        self.k = k
+        self.k, self.n_sources = k, n_sources
         # each angle is a sparse weighted sum of sources; duplicate (row, col) pairs add up
         self.rows, self.cols = torch.tensor(rows, dtype=torch.int64), torch.tensor(cols, dtype=torch.int64)
         self.weights = torch.tensor(weights, dtype=torch.float64)
@@ -148,14 +148,10 @@ class TrigTable:
         self.angle_of = torch.cat([torch.arange(k).repeat(4), torch.tensor([k])])  # slot -> angle (k: none)
         self._on: dict = {}
 
-    def on(self, dtype: torch.dtype, device: torch.device):
+    def on(self, dtype: torch.dtype, device: torch.device) -> "_TableOn":
         key = (dtype, device)
         if key not in self._on:
-            cdtype = torch.complex128 if dtype == torch.float64 else torch.complex64
-            self._on[key] = (self.rows.to(device), self.cols.to(device),
-                             self.weights.to(dtype=dtype, device=device)[:, None], self.first.to(device),
-                             self.second.to(device), self.coef.to(dtype=cdtype, device=device),
-                             self.angle_of.to(device))
+            self._on[key] = _TableOn(self, dtype, device)
         return self._on[key]
 
     def __call__(self, sources: torch.Tensor) -> torch.Tensor:
@@ -185,36 +181,76 @@ def _form(gate: Gate):
     return terms, slots[..., 0], slots[..., 1], coefs
 
 
-def _factors(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """F = [cos, sin, e^{ia}, e^{-ia}, 1] of every angle (rows) and its derivative dF/da."""
+#: Angles x sources up to this size are weighted by one dense product, larger tables sparsely.
+DENSE_WEIGHTS = 2 ** 14
+
+
+class _TableOn:
+    """A table's index and weight tensors on one device and dtype, ready for evaluation."""
+
+    def __init__(self, table: TrigTable, dtype: torch.dtype, device: torch.device):
+        k = table.k
+        cdtype = torch.complex128 if dtype == torch.float64 else torch.complex64
+        self.k = k
+        self.rows, self.cols = table.rows.to(device), table.cols.to(device)
+        self.weights = table.weights.to(dtype=dtype, device=device)[:, None]
+        self.dense = None
+        if k * table.n_sources <= DENSE_WEIGHTS:
+            self.dense = torch.zeros(k, table.n_sources, dtype=dtype).index_put_(
+                (table.rows, table.cols), table.weights.to(dtype), accumulate=True).to(device)
+        self.first, self.second = table.first.to(device), table.second.to(device)
+        self.coef = table.coef.to(dtype=cdtype, device=device)[:, None]
+        self.angle_of = table.angle_of[torch.cat([table.first, table.second])].to(device)
+        # d/da of a factor is a factor times a constant: cos -> -sin, sin -> cos, e^{+-ia} -> +-i e^{+-ia}
+        slot = torch.arange(4 * k + 1)
+        kind = torch.where(slot == 4 * k, 4, slot // max(k, 1))          # kind 4: the constant 1
+        angle = slot % max(k, 1)
+        source = torch.stack([k + angle, angle, slot, slot, slot]).gather(0, kind[None])[0]
+        factor = torch.tensor([-1, 1, 1j, -1j, 0], dtype=cdtype)[kind]
+        self.d_first, self.d_second = source[table.first].to(device), source[table.second].to(device)
+        self.d_first_factor = factor[table.first].to(device)[:, None]
+        self.d_second_factor = factor[table.second].to(device)[:, None]
+        self.n_sources = table.n_sources
+
+    def angles(self, sources: torch.Tensor) -> torch.Tensor:
+        if self.dense is not None:
+            return self.dense @ sources
+        return sources.new_zeros(self.k, sources.shape[1]).index_add_(0, self.rows, self.weights * sources[self.cols])
+
+    def source_grad(self, grad_angles: torch.Tensor) -> torch.Tensor:
+        if self.dense is not None:
+            return self.dense.T @ grad_angles
+        return grad_angles.new_zeros(self.n_sources, grad_angles.shape[1]).index_add_(
+            0, self.cols, self.weights * grad_angles[self.rows])
+
+
+def _factors(a: torch.Tensor) -> torch.Tensor:
+    """F = [cos, sin, e^{ia}, e^{-ia}, 1] of every angle (rows)."""
     c, s = torch.cos(a), torch.sin(a)
     zero, zeros = a.new_zeros(1, *a.shape[1:]), torch.zeros_like(a)
-    f = torch.complex(torch.cat([c, s, c, c, zero + 1]), torch.cat([zeros, zeros, s, -s, zero]))
-    # d cos = -sin, d sin = cos, d e^{ia} = i e^{ia}, d e^{-ia} = -i e^{-ia}
-    df = torch.complex(torch.cat([-s, c, -s, -s, zero]), torch.cat([zeros, zeros, c, -c, zero]))
-    return f, df
+    return torch.complex(torch.cat([c, s, c, c, zero + 1]), torch.cat([zeros, zeros, s, -s, zero]))
 
 
 class _TrigValues(torch.autograd.Function):
     @staticmethod
     def forward(ctx, sources, table: TrigTable):
-        rows, cols, w, first, second, coef, _ = table.on(sources.dtype, sources.device)
-        angles = sources.new_zeros(table.k, sources.shape[1]).index_add_(0, rows, w * sources[cols])
-        f, df = _factors(angles)                                            # (4K+1, batch)
-        ctx.table = table
-        ctx.save_for_backward(sources, f, df)
-        return coef[:, None] * f.index_select(0, first) * f.index_select(0, second)
+        on = table.on(sources.dtype, sources.device)
+        f = _factors(on.angles(sources))                                    # (4K+1, batch)
+        ctx.on = on
+        ctx.save_for_backward(f)
+        return on.coef * f.index_select(0, on.first) * f.index_select(0, on.second)
 
     @staticmethod
     def backward(ctx, grad):
-        sources, f, df = ctx.saved_tensors
-        rows, cols, w, first, second, coef, angle_of = ctx.table.on(sources.dtype, sources.device)
-        h = grad.conj() * coef[:, None]
-        f1, f2 = f.index_select(0, first), f.index_select(0, second)
-        by_factor = torch.cat([(h * df.index_select(0, first) * f2).real, (h * f1 * df.index_select(0, second)).real])
-        grad_a = sources.new_zeros(ctx.table.k + 1, sources.shape[1])
-        grad_a.index_add_(0, angle_of[torch.cat([first, second])], by_factor)
-        return sources.new_zeros(sources.shape).index_add_(0, cols, w * grad_a[rows]), None
+        f, = ctx.saved_tensors
+        on = ctx.on
+        h = grad.conj() * on.coef
+        f1, f2 = f.index_select(0, on.first), f.index_select(0, on.second)
+        df1 = f.index_select(0, on.d_first) * on.d_first_factor
+        df2 = f.index_select(0, on.d_second) * on.d_second_factor
+        by_factor = torch.cat([(h * df1 * f2).real, (h * f1 * df2).real])
+        grad_a = f.real.new_zeros(on.k + 1, f.shape[1]).index_add_(0, on.angle_of, by_factor)
+        return on.source_grad(grad_a[:-1]), None
 
 
 def _rows_entries(rows: list[list[complex]]) -> tuple[Entry, ...]:

@@ -374,8 +374,11 @@ class Plan:
             values = torch.cat([shared[:, None].expand(-1, batch), batched])
         else:
             values = batched if source == "batched" else shared[:, None]
-        mats = values[index].movedim(-1, 0)                # (batch or 1, layers, n, 2, 2)
-        vec = _product(mats.transpose(0, 1), False, False)[..., 0]   # (batch or 1, n, 2): U_w |0>
+        mats = values[index]                               # (layers, n, 2, 2, batch or 1)
+        vec = mats[0, :, :, 0]                             # (n, 2, batch or 1): the first layer on |0>
+        for m in mats[1:]:                                 # then each later layer: v_r = sum_c m_rc v_c
+            vec = (m * vec.unsqueeze(1)).sum(2)
+        vec = vec.movedim(-1, 0)                           # (batch or 1, n, 2): U_w |0>
         wires = vec.unbind(1)
         state = wires[0]
         for v in wires[1:]:
