@@ -55,17 +55,20 @@ def simulate(circuit: Circuit, params=None, inputs=None, *, dtype: torch.dtype =
     work_dtype = real_dtype if real else dtype
     if errors is not None and errors.draws.device != device:
         errors = type(errors)(errors.sites, errors.draws.to(device))
-    prefix_state, steps, operands = plan.prepare(params, inputs, batch, work_dtype, device,
-                                                 from_zero=state is None, errors=errors)
+    prefix_state, steps, operands, owned = plan.prepare(params, inputs, batch, work_dtype, device,
+                                                        from_zero=state is None, errors=errors)
     if state is None:
-        state = prefix_state if prefix_state is not None else zero_state(circuit.n_wires, batch, work_dtype,
-                                                                         device)
-    elif real:
-        state = state.real
-    if gradient == "adjoint" and torch.is_grad_enabled():
+        if prefix_state is None:
+            prefix_state, owned = zero_state(circuit.n_wires, batch, work_dtype, device), True
+        state = prefix_state
+    else:
+        owned = False
+        if real:
+            state = state.real
+    if gradient == "adjoint" and torch.is_grad_enabled() and steps:
         state = _AdjointRun.apply(steps, state, *operands)
     else:
-        state = plan.run(steps, state, operands, owned=initial_state is None)
+        state = plan.run(steps, state, operands, owned=owned)
     state = state.to(dtype)
     if circuit.global_phase:
         state = state * complex(math.cos(circuit.global_phase), math.sin(circuit.global_phase))

@@ -13,6 +13,7 @@ matrix's rows or columns go through the same code.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 
@@ -35,9 +36,13 @@ def _with_identity(m: torch.Tensor, size: int) -> torch.Tensor:
     """m (..., D, D) Kronecker I_size: (..., D * size, D * size)."""
     if size == 1:
         return m
-    eye = torch.eye(size, dtype=m.dtype, device=m.device).view(size, 1, size)
-    d = m.shape[-1]
-    return (m[..., :, None, :, None] * eye).reshape(*m.shape[:-2], d * size, d * size)
+    *lead, d, _ = m.shape
+    return (m.reshape(*lead, d, 1, d, 1) * _eye(size, m.dtype, m.device)).reshape(*lead, d * size, d * size)
+
+
+@lru_cache(maxsize=None)
+def _eye(size: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    return torch.eye(size, dtype=dtype, device=device).view(size, 1, size)
 
 
 class Dense:
@@ -49,7 +54,11 @@ class Dense:
         self.n, self.wires = n, wires
         self.dim = 2 ** len(wires)
         self.split = _split(n, wires)
-        if self.split is None:  # move the gate's wires last, in gate order
+        if self.split is not None:
+            left, mid, right = self.split
+            self.widened = mid * right <= KRON_WIDTH
+            self.shape = (left, mid * right) if self.widened else (left, mid, right)
+        else:                   # move the gate's wires last, in gate order
             others = [a for a in range(n) if a not in wires]
             self.perm = [0] + [1 + a for a in others] + [1 + w for w in wires]
             self.unperm = [self.perm.index(a) for a in range(n + 1)]
@@ -70,12 +79,10 @@ class Dense:
             m = m.conj().transpose(-1, -2)
         b = state.shape[0]
         if self.split is not None:
-            left, mid, right = self.split
-            if mid * right <= KRON_WIDTH:   # (b, left, mid * right) @ (m x I_right)^T: one wide GEMM
-                shape = (b, left, mid * right)
-                x, y = state.view(shape), _with_identity(m, right).transpose(-1, -2)
-            else:                           # m @ (b, left, mid, right): a GEMM per left index
-                shape = (b, left, mid, right)
+            shape = (b, *self.shape)
+            if self.widened:    # (b, left, mid * right) @ (m x I_right)^T: one wide GEMM
+                x, y = state.view(shape), _with_identity(m, self.split[2]).transpose(-1, -2)
+            else:               # m @ (b, left, mid, right): a GEMM per left index
                 x, y = (m if m.dim() == 2 else m.unsqueeze(1)), state.view(shape)
             if out is None:
                 return (x @ y).reshape(b, -1)

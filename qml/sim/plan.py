@@ -285,8 +285,8 @@ class Plan:
 
     def prepare(self, params, inputs, batch: int, dtype: torch.dtype, device: torch.device,
                 from_zero: bool, errors=None):
-        """(initial product state or None, steps, operands) for one call; ``errors``: Pauli
-        errors (:class:`qml.sim.errors.PauliErrors`) or None."""
+        """(initial product state or None, steps, operands, whether the state may be written
+        over) for one call; ``errors``: Pauli errors (:class:`qml.sim.errors.PauliErrors`) or None."""
         per_sample = params is not None and params.dim() == 2
         sites = errors.sites if errors is not None else ()
         start, steps = self.compiled(per_sample, from_zero, sites)
@@ -307,10 +307,15 @@ class Plan:
             operands = [_with_errors(step, m, errors.draws, active) if step.noisy else
                         m if step.site < 0 else errors.draws[:, step.site] if active[step.site] else None
                         for step, m in zip(steps, operands)]
-        state = None
-        if start:
-            state = self._product_state(start, layout, shared, None if constant else batched, batch, device)
-        return state, steps, operands
+        state, owned = None, True
+        if start and constant:      # the product state too is built once; runs must not write it
+            key = ("constant state", from_zero, dtype, device, batch)
+            if key not in self._cache:
+                self._cache[key] = self._product_state(start, layout, shared, None, batch, device)
+            state, owned = self._cache[key], False
+        elif start:
+            state = self._product_state(start, layout, shared, batched, batch, device)
+        return state, steps, operands, owned
 
     def _operand(self, step: Step, layout: _Layout, shared, batched, device, reduce: bool = True):
         """The step's operand; with ``reduce=False`` its gate factors (m, D, D), unmultiplied."""
@@ -391,12 +396,14 @@ class Plan:
         Recording no gradient, the steps alternate between two buffers (see
         :mod:`qml.sim.workspace`); else each step makes a new state, kept for backward.
         """
+        if not steps:
+            return state if owned else state.clone()
         if torch.is_grad_enabled() and (state.requires_grad or
                                         any(m is not None and m.requires_grad for m in operands)):
             for step, m in zip(steps, operands):
                 state = step.kernel.apply(state, m)
             return state
-        spare = workspace.take(state) if steps else None
+        spare = workspace.take(state)
         for step, m in zip(steps, operands):
             if spare is None:
                 spare = torch.empty(state.shape, dtype=state.dtype, device=state.device)
