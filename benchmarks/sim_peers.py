@@ -95,12 +95,16 @@ def ours_b1(gradient: str, device: str = "cpu", precision: str = "complex64"):
     return _ran_at(step, dtype)
 
 
-def ours_b2(n: int, device: str = "cpu", precision: str = "complex64"):
+def ours_b2(n: int, device: str = "cpu", precision: str = "complex64", variant: str = "native"):
+    """B2 as built here (``"native"``, no autograd), imported with ``Circuit.from_qiskit``
+    (``"from qiskit"``), or run in grad mode with nothing requiring grad (``"grad mode"``)."""
     c = wide_circuit(n, trainable=False)
+    if variant == "from qiskit":
+        c = qml.Circuit.from_qiskit(c.to_qiskit())
     dtype = DTYPES[precision]
 
     def step():
-        with torch.no_grad():
+        with torch.set_grad_enabled(variant == "grad mode"):
             return qml.expval_z(qml.simulate(c, device=device, dtype=dtype))
     return _ran_at(step, dtype)
 
@@ -330,7 +334,8 @@ def aer_b2(n: int, threads: int, precision: str):
 #: case -> our simulator name -> builder(size, precision, device)
 OURS = {
     "B1": {f"ours {g}": lambda n, p, d, g=g: ours_b1(g, d, p) for g in ("autograd", "adjoint")},
-    "B2": {"ours": lambda n, p, d: ours_b2(n, d, p)},
+    "B2": {"ours": lambda n, p, d: ours_b2(n, d, p),
+           **{f"ours ({v})": lambda n, p, d, v=v: ours_b2(n, d, p, v) for v in ("from qiskit", "grad mode")}},
     "B3": {f"ours {g}": lambda n, p, d, g=g: ours_b3(n, g, d, p) for g in ("adjoint", "autograd")},
 }
 
