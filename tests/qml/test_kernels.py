@@ -112,3 +112,24 @@ def test_random_ansatz_counts_its_parameters():
     circuit still has exactly the parameters asked for, at 100,000 too."""
     for n_params in (1, 2, 7, 100_000):
         assert len(random_ansatz(4, n_params, seed=3).parameters) == n_params
+
+
+@pytest.mark.parametrize("count", [2, 3, 5, 6, 7, 13])
+def test_tree_product_and_its_backward(count):
+    """A block's operand, the product of its gate factors as one autograd node, against the
+    factors multiplied one by one (value and gradient, 1e-10 in complex128; odd levels
+    padded with the identity), and finite differences (torch's gradcheck) in float64."""
+    from qml.sim.plan import _product
+
+    gen = torch.Generator().manual_seed(count)
+    factors = (torch.randn(count, 3, 4, 4, dtype=torch.complex128, generator=gen) / 2).requires_grad_(True)
+    product = _product(factors, False, False)
+    expected = factors[0]
+    for m in factors[1:]:
+        expected = m @ expected
+    weights = torch.randn(3, 4, 4, dtype=torch.complex128, generator=gen)
+    grad, = torch.autograd.grad((product * weights).real.sum(), factors)
+    expected_grad, = torch.autograd.grad((expected * weights).real.sum(), factors)
+    assert torch.allclose(product, expected, atol=1e-10) and torch.allclose(grad, expected_grad, atol=1e-10)
+    real = torch.randn(count, 4, 4, dtype=torch.float64, generator=gen).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda x: _product(x, False, False), (real,))
