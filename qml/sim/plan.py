@@ -37,6 +37,7 @@ from qml.sim import kernels, workspace
 from qml.sim.cache import CircuitCache
 
 FUSE_WIDTH = 5
+COMPILE_NOTICE = 20_000  # gates: compiling takes a second or more, so a progress bar shows it
 SITE_WIDTH = 2          # blocks holding error sites: their operand is a product per sample
 
 
@@ -289,6 +290,8 @@ class Plan:
         over) for one call; ``errors``: Pauli errors (:class:`qml.sim.errors.PauliErrors`) or None."""
         per_sample = params is not None and params.dim() == 2
         sites = errors.sites if errors is not None else ()
+        if len(self.gates) >= COMPILE_NOTICE and (per_sample, from_zero, sites) not in self._compiled:
+            self._compile_with_progress(per_sample, from_zero, sites, device)
         start, steps = self.compiled(per_sample, from_zero, sites)
         layout = self.layout(per_sample)
         constant = params is None and inputs is None      # nothing varies: build once, reuse
@@ -317,11 +320,28 @@ class Plan:
             state = self._product_state(start, layout, shared, batched, batch, device)
         return state, steps, operands, owned
 
+    def _compile_with_progress(self, per_sample: bool, from_zero: bool, sites: tuple, device) -> None:
+        """Compile a large circuit (seconds) ahead of its first call, behind a progress bar."""
+        from tqdm import tqdm
+
+        with tqdm(total=3, desc=f"compiling {len(self.gates):,} gates", unit="phase", leave=False) as bar:
+            layout = self.layout(per_sample)
+            bar.update()
+            _, steps = self.compiled(per_sample, from_zero, sites)
+            bar.update()
+            for step in steps:
+                if step.trainable and step.site < 0:
+                    self._gather_index(step, layout, device)
+            bar.update()
+
+    def _gather_index(self, step: Step, layout: _Layout, device) -> torch.Tensor:
+        if device not in step._index:
+            step._index[device] = self._step_index(step, layout).to(device)
+        return step._index[device]
+
     def _operand(self, step: Step, layout: _Layout, shared, batched, device, reduce: bool = True):
         """The step's operand; with ``reduce=False`` its gate factors (m, D, D), unmultiplied."""
-        index = step._index.get(device)
-        if index is None:
-            index = step._index[device] = self._step_index(step, layout).to(device)
+        index = self._gather_index(step, layout, device)
         values = batched[index].movedim(-1, 0) if step.batched else shared[index]
         return _product(values, step.diagonal, step.batched) if reduce else values
 

@@ -133,3 +133,17 @@ def test_tree_product_and_its_backward(count):
     assert torch.allclose(product, expected, atol=1e-10) and torch.allclose(grad, expected_grad, atol=1e-10)
     real = torch.randn(count, 4, 4, dtype=torch.float64, generator=gen).requires_grad_(True)
     assert torch.autograd.gradcheck(lambda x: _product(x, False, False), (real,))
+
+
+def test_a_large_circuit_compiles_behind_a_progress_bar(monkeypatch, capsys):
+    """Past COMPILE_NOTICE gates the first call says it is compiling (stderr), and the result
+    is the same as a plain compile's."""
+    from qml.sim import plan as plan_module
+
+    c = random_ansatz(3, 40, seed=2)
+    values = torch.rand(len(c.parameters), dtype=torch.float64)
+    expected = qml.simulate(c.bind(values), dtype=torch.complex128)
+    monkeypatch.setattr(plan_module, "COMPILE_NOTICE", 10)
+    state = qml.simulate(c, values, dtype=torch.complex128)
+    assert f"compiling {len(plan_module.plan_for(c).gates):,} gates" in capsys.readouterr().err
+    assert torch.allclose(state, expected, atol=1e-12)
