@@ -51,6 +51,39 @@ def test_ratios_and_summary():
     assert "fastest peer peer 5 ms -> 2.50x" in _summary(rows)[0]
 
 
+def test_variants_are_compared_with_our_plain_row_never_counted_as_ours():
+    """B2 imported from qiskit and in grad mode: their ratio to our plain row in the summary; a
+    faster variant never becomes our time, and peers compare with the plain row."""
+    from benchmarks.sim import _summary, _with_ratios
+
+    rows = _with_ratios([_row("ours", 2.0), _row("ours (from qiskit)", 2.1), _row("ours (grad mode)", 1.0),
+                         _row("peer", 3.0)])
+    assert rows[1]["x ours"] == pytest.approx(1.05) and rows[3]["x ours"] == 1.5
+    assert _summary(rows) == ["B2 n=10 threads=1 complex64: ours 2 ms vs fastest peer peer 3 ms -> 1.50x; "
+                              "from qiskit 1.050x; grad mode 0.500x"]
+
+
+def test_rounds_pool_every_repeat(monkeypatch):
+    """Each row is measured once per round, in turn with the others; its median is over all repeats."""
+    from benchmarks import sim
+
+    calls = []
+
+    def fake(task):
+        calls.append(task["only"][3])
+        times = [1.0, 2.0] if len(calls) <= 2 else [3.0]
+        return [{"case": "B2", "qubits": 10, "threads": 1, "precision": "complex64", "simulator": task["only"][3],
+                 "times": times}]
+
+    monkeypatch.setattr(sim, "_in_subprocess", fake)
+    monkeypatch.setattr(sim, "_jobs", lambda config: [["B2", 10, "complex64", "ours"], ["B2", 10, "complex64", "peer"]])
+    rows = sim._measure_in_rounds({"rounds": 2}, 1)
+    assert calls == ["ours", "peer", "ours", "peer"]
+    assert [(r["simulator"], r["median_ms"], r["min_ms"], r["max_ms"]) for r in rows] == \
+        [("ours", 2.0, 1.0, 3.0), ("peer", 2.0, 1.0, 3.0)]
+    assert all("times" not in r for r in rows)
+
+
 def test_dtype_option():
     from benchmarks.sim import _precisions
 
