@@ -38,9 +38,9 @@ def probabilities(state: torch.Tensor) -> torch.Tensor:
 def expval_z(state: torch.Tensor) -> torch.Tensor:
     """<Z> on every wire, shape (batch, n); wire 0 is the most significant bit."""
     n = _n_wires(state)
-    if n <= _SIGN_TABLE_MAX:  # one matmul with the (2**n, n) table of +/-1
-        probs = probabilities(state)
-        return probs @ _z_signs(n, probs.dtype, probs.device)
+    if n <= _SIGN_TABLE_MAX:  # squares of the (re, im) entries times the (2**n, n) table of +/-1, each row twice
+        entries = torch.view_as_real(state).reshape(state.shape[0], -1) if state.is_complex() else state
+        return entries.square() @ _z_signs(n, entries.dtype, entries.device, 2 if state.is_complex() else 1)
     high = n // 2
     marginals = _split_marginals(state, high)
     return torch.cat([p @ _z_signs(k, p.dtype, p.device) for p, k in zip(marginals, (high, n - high))], dim=1)
@@ -66,9 +66,10 @@ def _split_marginals(state: torch.Tensor, high: int) -> tuple[torch.Tensor, torc
 
 
 @lru_cache(maxsize=None)
-def _z_signs(n: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+def _z_signs(n: int, dtype: torch.dtype, device: torch.device, copies: int = 1) -> torch.Tensor:
+    """(2**n * copies, n): the sign of Z on each wire for each basis state, each row ``copies`` times."""
     bits = (torch.arange(2 ** n, device=device).unsqueeze(1) >> torch.arange(n - 1, -1, -1, device=device)) & 1
-    return (1 - 2 * bits).to(dtype)
+    return (1 - 2 * bits).to(dtype).repeat_interleave(copies, 0)
 
 
 class PauliSum:

@@ -483,36 +483,13 @@ def _product(values: torch.Tensor, diagonal: bool, batched: bool) -> torch.Tenso
         return values.squeeze(1)
     if diagonal:
         return values.prod(0)
-    return _TreeProduct.apply(values) if values.shape[0] > 1 else values.squeeze(0)
-
-
-class _TreeProduct(torch.autograd.Function):
-    """``M_m ... M_1`` of factors (m, ..., D, D), the first applied first, as a tree of
-    batched products (pairs (earlier, later) -> later @ earlier; an odd level gets an
-    identity) in one autograd node: backward walks the kept levels down."""
-
-    @staticmethod
-    def forward(ctx, values):
-        levels, ctx.count = [], values.shape[0]
-        while values.shape[0] > 1:
-            if values.shape[0] % 2:
-                eye = torch.eye(values.shape[-1], dtype=values.dtype, device=values.device)
-                values = torch.cat([values, eye.expand(1, *values.shape[1:])])
-            levels.append(values)
-            pairs = values.unflatten(0, (-1, 2))
-            values = pairs[:, 1] @ pairs[:, 0]
-        ctx.save_for_backward(*levels)
-        return values.squeeze(0)
-
-    @staticmethod
-    def backward(ctx, grad):
-        grad = grad.unsqueeze(0)
-        for level in reversed(ctx.saved_tensors):   # P = L @ E: dL = dP E^H, dE = L^H dP
-            pairs = level.unflatten(0, (-1, 2))
-            earlier, later = pairs[:, 0], pairs[:, 1]
-            grad = grad[:len(pairs)]                  # less the identity that padded the level above
-            grad = torch.stack([later.mH @ grad, grad @ earlier.mH], dim=1).flatten(0, 1)
-        return grad[:ctx.count]
+    while values.shape[0] > 1:       # tree product: pairs (earlier, later) -> later @ earlier
+        if values.shape[0] % 2:
+            eye = torch.eye(values.shape[-1], dtype=values.dtype, device=values.device)
+            values = torch.cat([values, eye.expand(1, *values.shape[1:])])
+        earlier, later = values.reshape(-1, 2, *values.shape[1:]).unbind(1)
+        values = later @ earlier
+    return values.squeeze(0)
 
 
 @lru_cache(maxsize=None)

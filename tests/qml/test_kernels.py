@@ -116,9 +116,9 @@ def test_random_ansatz_counts_its_parameters():
 
 @pytest.mark.parametrize("count", [2, 3, 5, 6, 7, 13])
 def test_tree_product_and_its_backward(count):
-    """A block's operand, the product of its gate factors as one autograd node, against the
-    factors multiplied one by one (value and gradient, 1e-10 in complex128; odd levels
-    padded with the identity), and finite differences (torch's gradcheck) in float64."""
+    """A block's operand, the tree product of its gate factors, against the factors multiplied
+    one by one (value and gradient, 1e-10 in complex128; odd levels padded with the identity),
+    and finite differences (torch's gradcheck) in float64."""
     from qml.sim.plan import _product
 
     gen = torch.Generator().manual_seed(count)
@@ -147,3 +147,17 @@ def test_a_large_circuit_compiles_behind_a_progress_bar(monkeypatch, capsys):
     state = qml.simulate(c, values, dtype=torch.complex128)
     assert f"compiling {len(plan_module.plan_for(c).gates):,} gates" in capsys.readouterr().err
     assert torch.allclose(state, expected, atol=1e-12)
+
+
+def test_imported_and_grad_mode_runs_do_the_same_work():
+    """The B2 circuit imported from qiskit is equal to the one built here (so it compiles to the
+    same plan), and grad mode with nothing requiring grad takes the unrecorded path (the one
+    that reuses buffers), not the recording one."""
+    from benchmarks.sim_peers import wide_circuit
+
+    c = wide_circuit(6, trainable=False)
+    assert qml.Circuit.from_qiskit(c.to_qiskit()) == c
+    workspace._spare.clear()
+    with torch.enable_grad():
+        state = qml.simulate(c)
+    assert not state.requires_grad and workspace._spare
