@@ -26,9 +26,9 @@ def _split(n: int, wires: tuple[int, ...]) -> tuple[int, int, int] | None:
     return 2 ** lo, 2 ** len(wires), 2 ** (n - lo - len(wires))
 
 
-#: A gate on contiguous wires with fewer than this many amplitudes from its first wire to
-#: the last wire is applied as one GEMM with its matrix widened by an identity on the wires
-#: after it: many tiny batched products (the alternative) run several times slower.
+#: A gate on contiguous wires with at most this many amplitudes from its first wire to the
+#: last wire is applied as one GEMM with its matrix widened by an identity on the wires after
+#: it: many tiny batched products (the alternative) run several times slower.
 KRON_WIDTH = 64
 
 
@@ -56,7 +56,7 @@ class Dense:
         self.split = _split(n, wires)
         if self.split is not None:
             left, mid, right = self.split
-            self.widened = mid * right <= KRON_WIDTH
+            self.widened = right == 1 or mid * right <= KRON_WIDTH
             self.shape = (left, mid * right) if self.widened else (left, mid, right)
         else:                   # move the gate's wires last, in gate order
             others = [a for a in range(n) if a not in wires]

@@ -22,12 +22,13 @@ def _reference_apply(n: int, wires: tuple, state: torch.Tensor, m: torch.Tensor)
     return rows.reshape([b] + [2] * (n - k) + [2] * k).permute([perm.index(a) for a in range(n + 1)]).reshape(b, -1)
 
 
-@pytest.mark.parametrize("wires", [(3,), (2, 3), (4, 5), (1, 2, 3), (0, 1), (5,), (2, 3, 4, 5), (0, 1, 2, 3, 4)])
+@pytest.mark.parametrize("wires", [(3,), (2, 3), (4, 5), (1, 2, 3), (0, 1), (5,), (2, 3, 4, 5), (0, 1, 2, 3, 4),
+                                   (1, 2, 3, 4, 5, 6, 7)])
 @pytest.mark.parametrize("shared", [True, False])
 def test_dense_step_matches_reference(wires, shared):
     """Every layout (one wide GEMM when few amplitudes follow the wires, else a GEMM per left
     index), with and without ``out`` and ``inverse``, to 1e-12 in complex128."""
-    n, b = 6, 3
+    n, b = max(6, wires[-1] + 1), 3
     gen = torch.Generator().manual_seed(len(wires) * 10 + wires[0])
     state = torch.randn(b, 2 ** n, dtype=torch.complex128, generator=gen)
     d = 2 ** len(wires)
