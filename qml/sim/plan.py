@@ -312,7 +312,7 @@ class Plan:
                         for step, m in zip(steps, operands)]
         state, owned = None, True
         if start and constant:      # the product state too is built once; runs must not write it
-            key = ("constant state", from_zero, dtype, device, batch)
+            key = ("constant state", start, dtype, device, batch)
             if key not in self._cache:
                 self._cache[key] = self._product_state(start, layout, shared, None, batch, device)
             state, owned = self._cache[key], False

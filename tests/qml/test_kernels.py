@@ -162,3 +162,19 @@ def test_imported_and_grad_mode_runs_do_the_same_work():
     with torch.enable_grad():
         state = qml.simulate(c)
     assert not state.requires_grad and workspace._spare
+
+
+def test_a_constant_circuits_product_state_is_kept_per_prefix():
+    """A circuit with no parameters keeps its product state; error sites that cut the prefix
+    short give another one (not the kept one), and a run never writes the kept one."""
+    from qml.sim.errors import PauliErrors
+
+    c = qml.Circuit(3).h(0).ry(1, 0.4).rx(2, 0.9).cx(0, 1).cz(1, 2)
+    with torch.no_grad():
+        clean = qml.simulate(c, dtype=torch.complex128)
+        draws = torch.ones(1, 1, dtype=torch.int64)            # X on wire 0 right after the H
+        flipped = qml.simulate(c, dtype=torch.complex128, errors=PauliErrors(((0, (0,)),), draws))
+        again = qml.simulate(c, dtype=torch.complex128)
+    expected = qml.simulate(qml.Circuit(3).h(0).x(0).ry(1, 0.4).rx(2, 0.9).cx(0, 1).cz(1, 2),
+                            dtype=torch.complex128)
+    assert torch.allclose(flipped, expected, atol=1e-12) and torch.equal(again, clean)
